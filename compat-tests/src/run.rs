@@ -1,0 +1,536 @@
+//! Runs a parsed script against the evaluator over [`MemStorage`], and
+//! compares results the way Prometheus's promqltest does, including its
+//! implicit re-runs of instant evals: with `@` pinned selectors at other
+//! times, and as a range query around the eval time.
+
+use std::cell::Cell;
+
+use regex::Regex;
+use sightline_core::{Labels, Matcher, Sample, is_stale_nan, matches_all};
+use sightline_eval::{
+    EvalError, MemStorage, QueryOptions, Queryable, Series, Value, eval_instant, eval_range,
+};
+use sightline_promql::ast::{At, Expr};
+
+use crate::script::{Cmd, Eval, EvalKind, MsgMatch};
+use crate::series::{SeriesDesc, Slot};
+
+pub enum Outcome {
+    Pass,
+    Fail(String),
+    /// The case needs native histograms.
+    Skip,
+}
+
+/// Storage plus the identities of native-histogram series (which are not
+/// stored); selecting any of them marks the eval as a native-histogram case.
+struct Store {
+    mem: MemStorage,
+    native: Vec<Labels>,
+    touched_native: Cell<bool>,
+}
+
+impl Queryable for Store {
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<Series>, EvalError> {
+        if self.native.iter().any(|l| matches_all(matchers, l)) {
+            self.touched_native.set(true);
+        }
+        self.mem.select(matchers, start_ms, end_ms)
+    }
+}
+
+fn options() -> QueryOptions {
+    QueryOptions {
+        lookback_delta_ms: 5 * 60 * 1000,
+        max_samples: 10_000,
+        default_subquery_step_ms: 60 * 1000,
+    }
+}
+
+/// promqltest's float comparison: relative 1e-6, NaN equals NaN, the
+/// staleness marker equals only itself.
+fn almost_equal(a: f64, b: f64) -> bool {
+    const EPSILON: f64 = 1e-6;
+    const MIN_NORMAL: f64 = f64::MIN_POSITIVE;
+    if is_stale_nan(a) || is_stale_nan(b) {
+        return is_stale_nan(a) && is_stale_nan(b);
+    }
+    if a.is_nan() && b.is_nan() {
+        return true;
+    }
+    if a == b {
+        return true;
+    }
+    let diff = (a - b).abs();
+    if a == 0.0 || b == 0.0 || diff < MIN_NORMAL {
+        return diff < EPSILON * MIN_NORMAL;
+    }
+    diff / (a.abs() + b.abs()) < EPSILON
+}
+
+fn load(store: &mut Store, step: i64, nhcb: bool, series: &[SeriesDesc]) {
+    for s in series {
+        let mut samples = Vec::new();
+        for (i, slot) in s.slots.iter().enumerate() {
+            match slot {
+                Slot::Value(v) => samples.push(Sample {
+                    t: i as i64 * step,
+                    v: *v,
+                }),
+                Slot::Histogram => {
+                    if !store.native.contains(&s.labels) {
+                        store.native.push(s.labels.clone());
+                    }
+                }
+                Slot::Blank => {}
+            }
+        }
+        if !samples.is_empty() {
+            store.mem.add(s.labels.clone(), samples);
+        }
+        if nhcb {
+            // Classic `X_bucket`/`X_count`/`X_sum` series also become a
+            // native histogram `X`.
+            let name = s.labels.get("__name__").unwrap_or("");
+            let base = ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|suf| name.strip_suffix(suf));
+            if let Some(base) = base {
+                let mut l = s.labels.clone();
+                l.set("le", "");
+                l.set("__name__", base);
+                if !store.native.contains(&l) {
+                    store.native.push(l);
+                }
+            }
+        }
+    }
+}
+
+fn fmt_value(v: &Value) -> String {
+    match v {
+        Value::Scalar { v, .. } => format!("scalar {v}"),
+        Value::String { v, .. } => format!("string {v:?}"),
+        Value::Vector(s) => {
+            let items: Vec<String> = s.iter().map(|x| format!("{} {}", x.labels, x.v)).collect();
+            format!("vector [{}]", items.join(", "))
+        }
+        Value::Matrix(m) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|x| {
+                    let pts: Vec<String> = x
+                        .samples
+                        .iter()
+                        .map(|p| format!("{}@{}", p.v, p.t))
+                        .collect();
+                    format!("{} [{}]", x.labels, pts.join(" "))
+                })
+                .collect();
+            format!("matrix [{}]", items.join(", "))
+        }
+    }
+}
+
+fn fmt_expected_series(exp: &[SeriesDesc]) -> String {
+    let items: Vec<String> = exp
+        .iter()
+        .map(|s| {
+            let vals: Vec<String> = s
+                .slots
+                .iter()
+                .map(|x| match x {
+                    Slot::Value(v) => v.to_string(),
+                    Slot::Blank => "_".into(),
+                    Slot::Histogram => "{{..}}".into(),
+                })
+                .collect();
+            format!("{} {}", s.labels, vals.join(" "))
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Expected points of a series given the first time and the spacing.
+fn expected_points(s: &SeriesDesc, start: i64, step: i64) -> Vec<(i64, f64)> {
+    s.slots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, x)| match x {
+            Slot::Value(v) => Some((start + i as i64 * step, *v)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn compare_matrix(exp: &[SeriesDesc], got: &[Series], start: i64, step: i64) -> Result<(), String> {
+    let mismatch = || {
+        format!(
+            "expected {} got matrix {}",
+            fmt_expected_series(exp),
+            fmt_value(&Value::Matrix(got.to_vec()))
+        )
+    };
+    let nonempty: Vec<&Series> = got.iter().filter(|s| !s.samples.is_empty()).collect();
+    if nonempty.len()
+        != exp
+            .iter()
+            .filter(|s| !expected_points(s, start, step).is_empty())
+            .count()
+    {
+        return Err(mismatch());
+    }
+    for e in exp {
+        let want = expected_points(e, start, step);
+        if want.is_empty() {
+            continue;
+        }
+        let Some(g) = nonempty.iter().find(|s| s.labels == e.labels) else {
+            return Err(mismatch());
+        };
+        if g.samples.len() != want.len()
+            || g.samples
+                .iter()
+                .zip(&want)
+                .any(|(p, (t, v))| p.t != *t || !almost_equal(p.v, *v))
+        {
+            return Err(mismatch());
+        }
+    }
+    Ok(())
+}
+
+/// Compares an instant vector (labels, value) against the expectation.
+fn compare_vector(ev: &Eval, got: &[(Labels, f64)], check_order: bool) -> Result<(), String> {
+    let render = || {
+        let items: Vec<String> = got.iter().map(|(l, v)| format!("{l} {v}")).collect();
+        format!(
+            "expected {} got vector [{}]",
+            fmt_expected_series(&ev.series),
+            items.join(", ")
+        )
+    };
+    if ev.scalar.is_some() {
+        return Err(format!("expected scalar {:?} got vector", ev.scalar));
+    }
+    if got.len() != ev.series.len() {
+        return Err(render());
+    }
+    for (i, e) in ev.series.iter().enumerate() {
+        let want = match e.slots.as_slice() {
+            [Slot::Value(v)] => *v,
+            _ => {
+                return Err(format!(
+                    "expected series {} must have exactly one value",
+                    e.labels
+                ));
+            }
+        };
+        let found = if check_order {
+            got.get(i).filter(|(l, _)| *l == e.labels)
+        } else {
+            got.iter().find(|(l, _)| *l == e.labels)
+        };
+        match found {
+            Some((_, v)) if almost_equal(*v, want) => {}
+            _ => return Err(render()),
+        }
+    }
+    Ok(())
+}
+
+fn compare_instant(ev: &Eval, res: &Value) -> Result<(), String> {
+    if let Some(s) = &ev.string {
+        return match res {
+            Value::String { v, .. } if v == s => Ok(()),
+            _ => Err(format!("expected string {s:?} got {}", fmt_value(res))),
+        };
+    }
+    if let Some((a, _, step)) = ev.range_vector {
+        return match res {
+            Value::Matrix(m) => compare_matrix(&ev.series, m, a, step),
+            _ => Err(format!("expected range vector got {}", fmt_value(res))),
+        };
+    }
+    match res {
+        Value::Scalar { v, .. } => match ev.scalar {
+            Some(want) if almost_equal(*v, want) => Ok(()),
+            _ => Err(format!(
+                "expected {} got scalar {v}",
+                ev.scalar.map_or_else(
+                    || fmt_expected_series(&ev.series),
+                    |s| format!("scalar {s}")
+                )
+            )),
+        },
+        Value::Vector(s) => {
+            let got: Vec<(Labels, f64)> = s.iter().map(|x| (x.labels.clone(), x.v)).collect();
+            compare_vector(ev, &got, ev.ordered)
+        }
+        Value::Matrix(m) if ev.series.is_empty() && ev.scalar.is_none() && m.is_empty() => Ok(()),
+        other => Err(format!(
+            "expected {} got {}",
+            fmt_expected_series(&ev.series),
+            fmt_value(other)
+        )),
+    }
+}
+
+/// The middle step of the range-mode cross-check, compared as an instant
+/// result.
+fn compare_range_middle(ev: &Eval, res: &Value, t: i64, scalar: bool) -> Result<(), String> {
+    let Value::Matrix(m) = res else {
+        return Err(format!("range query gave {}", fmt_value(res)));
+    };
+    let got: Vec<(Labels, f64)> = m
+        .iter()
+        .filter_map(|s| {
+            s.samples
+                .iter()
+                .find(|p| p.t == t)
+                .map(|p| (s.labels.clone(), p.v))
+        })
+        .collect();
+    if scalar {
+        return match (got.as_slice(), ev.scalar) {
+            ([(_, v)], Some(want)) if almost_equal(*v, want) => Ok(()),
+            _ => Err(format!(
+                "range-mode check: expected scalar {:?} got {got:?}",
+                ev.scalar
+            )),
+        };
+    }
+    compare_vector(ev, &got, false).map_err(|e| format!("range-mode check: {e}"))
+}
+
+fn msg_matches(m: &MsgMatch, msg: &str) -> bool {
+    match m {
+        MsgMatch::Any => true,
+        MsgMatch::Exact(s) => s == msg,
+        MsgMatch::Regex(r) => Regex::new(r).is_ok_and(|re| re.is_match(msg)),
+    }
+}
+
+fn error_text(e: &EvalError) -> String {
+    e.to_string()
+}
+
+/// Functions whose result depends on the evaluation time itself, which
+/// excludes an eval from the `@` re-runs.
+const AT_UNSAFE: &[&str] = &[
+    "days_in_month",
+    "day_of_month",
+    "day_of_week",
+    "day_of_year",
+    "end",
+    "hour",
+    "minute",
+    "month",
+    "year",
+    "predict_linear",
+    "range",
+    "start",
+    "step",
+    "time",
+    "timestamp",
+];
+
+fn calls_at_unsafe(e: &Expr) -> bool {
+    match e {
+        Expr::Call(c) => AT_UNSAFE.contains(&c.func.as_str()) || c.args.iter().any(calls_at_unsafe),
+        Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => calls_at_unsafe(expr),
+        Expr::Subquery(s) => calls_at_unsafe(&s.expr),
+        Expr::Binary(b) => calls_at_unsafe(&b.lhs) || calls_at_unsafe(&b.rhs),
+        Expr::Aggregate(a) => {
+            calls_at_unsafe(&a.expr) || a.param.as_deref().is_some_and(calls_at_unsafe)
+        }
+        _ => false,
+    }
+}
+
+/// Pins every selector and subquery without `@` to `t`, not descending
+/// into subqueries that are (or become) pinned.
+fn pin_at(e: &mut Expr, t: i64) {
+    match e {
+        Expr::Vector(v) => {
+            if v.at.is_none() {
+                v.at = Some(At::Timestamp(t));
+            }
+        }
+        Expr::Matrix(m) => {
+            if m.vector.at.is_none() {
+                m.vector.at = Some(At::Timestamp(t));
+            }
+        }
+        Expr::Subquery(s) => {
+            if s.at.is_none() {
+                s.at = Some(At::Timestamp(t));
+            }
+        }
+        Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => pin_at(expr, t),
+        Expr::Binary(b) => {
+            pin_at(&mut b.lhs, t);
+            pin_at(&mut b.rhs, t);
+        }
+        Expr::Aggregate(a) => {
+            pin_at(&mut a.expr, t);
+            if let Some(p) = a.param.as_deref_mut() {
+                pin_at(p, t);
+            }
+        }
+        Expr::Call(c) => {
+            for a in &mut c.args {
+                pin_at(a, t);
+            }
+        }
+        Expr::Number { .. } | Expr::String { .. } => {}
+    }
+}
+
+fn run_eval(store: &Store, ev: &Eval) -> Outcome {
+    store.touched_native.set(false);
+    if ev.series.iter().any(|s| s.slots.contains(&Slot::Histogram)) {
+        return Outcome::Skip;
+    }
+    let opts = options();
+    let expr = match sightline_promql::parse(&ev.expr) {
+        Ok(e) => e,
+        Err(e) => {
+            return match &ev.fail {
+                Some(m) if msg_matches(m, &e.to_string()) => Outcome::Pass,
+                _ => Outcome::Fail(format!("parse error: {e}")),
+            };
+        }
+    };
+    let result = match ev.kind {
+        EvalKind::Instant { at } => eval_instant(&expr, at, &opts, store),
+        EvalKind::Range { start, end, step } => eval_range(&expr, start, end, step, &opts, store),
+    };
+    let outcome = check_main(ev, &result);
+    if store.touched_native.get() {
+        return Outcome::Skip;
+    }
+    if let Outcome::Fail(_) = outcome {
+        return outcome;
+    }
+    if ev.fail.is_some() {
+        return outcome;
+    }
+    if ev.expects_annotation {
+        return Outcome::Fail(
+            "expected an annotation (warnings and infos are not produced)".into(),
+        );
+    }
+    let EvalKind::Instant { at } = ev.kind else {
+        return Outcome::Pass;
+    };
+    match extra_checks(store, ev, &expr, at, &opts) {
+        Ok(()) => Outcome::Pass,
+        Err(e) => Outcome::Fail(e),
+    }
+}
+
+fn check_main(ev: &Eval, result: &Result<Value, EvalError>) -> Outcome {
+    match (&ev.fail, result) {
+        (Some(m), Err(e)) => {
+            if msg_matches(m, &error_text(e)) {
+                Outcome::Pass
+            } else {
+                Outcome::Fail(format!(
+                    "expected error matching {m:?} got error {:?}",
+                    error_text(e)
+                ))
+            }
+        }
+        (Some(_), Ok(v)) => Outcome::Fail(format!("expected an error got {}", fmt_value(v))),
+        (None, Err(e)) => Outcome::Fail(format!("expected a result got error {:?}", error_text(e))),
+        (None, Ok(v)) => {
+            let r = match ev.kind {
+                EvalKind::Instant { .. } => compare_instant(ev, v),
+                EvalKind::Range { start, end, step } => match v {
+                    Value::Matrix(m) => {
+                        let too_long = ev.series.iter().any(|s| {
+                            start + (s.slots.len() as i64 - 1) * step > end && !s.slots.is_empty()
+                        });
+                        if too_long {
+                            Err("expected series has more values than steps".to_string())
+                        } else {
+                            compare_matrix(&ev.series, m, start, step)
+                        }
+                    }
+                    other => Err(format!("range query gave {}", fmt_value(other))),
+                },
+            };
+            match r {
+                Ok(()) => Outcome::Pass,
+                Err(e) => Outcome::Fail(e),
+            }
+        }
+    }
+}
+
+fn extra_checks(
+    store: &Store,
+    ev: &Eval,
+    expr: &Expr,
+    at: i64,
+    opts: &QueryOptions,
+) -> Result<(), String> {
+    let range_check = ev.range_vector.is_none()
+        && ev.string.is_none()
+        && !ev.ordered
+        && !["start()", "end()", "range()", "step()"]
+            .iter()
+            .any(|f| ev.expr.contains(f));
+    let mut cases: Vec<(Expr, i64)> = vec![(expr.clone(), at)];
+    if !calls_at_unsafe(expr) {
+        let mut pinned = expr.clone();
+        pin_at(&mut pinned, at);
+        let times = if at == 0 {
+            vec![-1000, 0, 1000]
+        } else {
+            vec![-10 * at, 0, at / 5, at, 10 * at]
+        };
+        for t in times {
+            let res = eval_instant(&pinned, t, opts, store)
+                .map_err(|e| format!("@ re-run at {t}ms: error {e}"))?;
+            compare_instant(ev, &res).map_err(|e| format!("@ re-run at {t}ms: {e}"))?;
+            cases.push((pinned.clone(), t));
+        }
+    }
+    if range_check {
+        for (e, t) in cases {
+            let scalar = matches!(eval_instant(&e, t, opts, store), Ok(Value::Scalar { .. }));
+            let res = eval_range(&e, t - 60_000, t + 60_000, 60_000, opts, store)
+                .map_err(|err| format!("range-mode check at {t}ms: error {err}"))?;
+            compare_range_middle(ev, &res, t, scalar)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs a script; returns each eval's line and outcome.
+pub fn run_script(cmds: &[Cmd]) -> Vec<(usize, Outcome)> {
+    let mut store = Store {
+        mem: MemStorage::new(),
+        native: Vec::new(),
+        touched_native: Cell::new(false),
+    };
+    let mut out = Vec::new();
+    for c in cmds {
+        match c {
+            Cmd::Clear => {
+                store.mem.clear();
+                store.native.clear();
+            }
+            Cmd::Load { step, nhcb, series } => load(&mut store, *step, *nhcb, series),
+            Cmd::Eval(ev) => out.push((ev.line, run_eval(&store, ev))),
+        }
+    }
+    out
+}

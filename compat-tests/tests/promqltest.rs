@@ -1,0 +1,49 @@
+//! Runs the stable promqltest scripts through the runner binary and fails
+//! on any eval that passed when `promqltest-passing.txt` was recorded
+//! (refresh it with `scripts/promqltest --record compat-tests/promqltest-passing.txt
+//! <the files below>`).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const STABLE: &[&str] = &[
+    "aggregators",
+    "collision",
+    "functions",
+    "histograms",
+    "limit",
+    "literals",
+    "operators",
+    "range_queries",
+    "selectors",
+    "staleness",
+];
+
+#[test]
+fn no_regressions_on_stable_scripts() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scripts = root.join("../../shared/compat/promqltest");
+    let passing = root.join("promqltest-passing.txt");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sightline-compat-tests"));
+    cmd.arg("--check").arg(&passing);
+    for s in STABLE {
+        cmd.arg(scripts.join(format!("{s}.test")));
+    }
+    let out = cmd.output().expect("runner starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or("");
+    assert!(
+        last.ends_with("skipped") && last.contains("passed"),
+        "unexpected runner output: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let regressions: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("regression:"))
+        .collect();
+    assert!(
+        out.status.success() && regressions.is_empty(),
+        "regressions:\n{}",
+        regressions.join("\n")
+    );
+}

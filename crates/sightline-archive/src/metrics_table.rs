@@ -1,0 +1,393 @@
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt64Array,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::scalar::ScalarValue;
+use futures::TryStreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use sightline_core::{Labels, METRIC_NAME, MatchOp, Matcher, Sample, TenantId, matches_all};
+use tokio::sync::Mutex;
+
+use crate::ArchiveError;
+
+/// One series read from the archive.
+pub type ArchivedSeries = (Labels, Vec<Sample>);
+
+/// The metrics archive of all tenants.
+pub struct Archive {
+    store: Arc<dyn ObjectStore>,
+    /// Absolute filesystem root of the archive, used for DataFusion's table URLs.
+    root: String,
+    schema: SchemaRef,
+    /// Dates each tenant has files for, loaded lazily from a listing.
+    dates: Mutex<HashMap<TenantId, BTreeSet<String>>>,
+}
+
+fn metrics_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("tenant", DataType::Utf8, false),
+        Field::new("series_id", DataType::UInt64, false),
+        Field::new("metric_name", DataType::Utf8, false),
+        Field::new("labels", DataType::Utf8, false),
+        Field::new("timestamp_ms", DataType::Int64, false),
+        Field::new("value", DataType::Float64, false),
+    ]))
+}
+
+impl Archive {
+    /// Opens (creating it if needed) an archive on the local filesystem.
+    pub fn open_local(dir: &Path) -> Result<Self, ArchiveError> {
+        std::fs::create_dir_all(dir)?;
+        let abs = std::fs::canonicalize(dir)?;
+        let root = abs
+            .to_str()
+            .ok_or_else(|| ArchiveError::Corrupt(format!("archive path {abs:?} is not UTF-8")))?
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Archive {
+            store: Arc::new(LocalFileSystem::new_with_prefix(&abs)?),
+            root,
+            schema: metrics_schema(),
+            dates: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn tenant_prefix(tenant: &TenantId) -> String {
+        format!("tenant={}/signal=metrics", tenant.as_str())
+    }
+
+    async fn tenant_dates(&self, tenant: &TenantId) -> Result<BTreeSet<String>, ArchiveError> {
+        let mut g = self.dates.lock().await;
+        if let Some(d) = g.get(tenant) {
+            return Ok(d.clone());
+        }
+        let prefix = ObjPath::from(Self::tenant_prefix(tenant));
+        let listing = self.store.list_with_delimiter(Some(&prefix)).await?;
+        let mut set = BTreeSet::new();
+        for p in listing.common_prefixes {
+            if let Some(d) = p.filename().and_then(|f| f.strip_prefix("date=")) {
+                set.insert(d.to_string());
+            }
+        }
+        g.insert(tenant.clone(), set.clone());
+        Ok(set)
+    }
+
+    /// Writes one tenant's series as Parquet, one file per UTC day.
+    pub async fn write_metrics<'a>(
+        &self,
+        tenant: &TenantId,
+        series: impl Iterator<Item = (&'a Labels, &'a [Sample])>,
+        file_stem: &str,
+    ) -> Result<usize, ArchiveError> {
+        // date -> rows (labels json, metric, series id, t, v)
+        let mut by_day: BTreeMap<String, Vec<(Arc<str>, Arc<str>, u64, i64, f64)>> =
+            BTreeMap::new();
+        for (labels, samples) in series {
+            let json: Arc<str> = serde_json::to_string(labels)
+                .map_err(|e| ArchiveError::Corrupt(e.to_string()))?
+                .into();
+            let name: Arc<str> = labels.metric_name().unwrap_or("").into();
+            let id = labels.stable_hash();
+            for s in samples {
+                by_day
+                    .entry(sightline_core::time::utc_date(s.t))
+                    .or_default()
+                    .push((json.clone(), name.clone(), id, s.t, s.v));
+            }
+        }
+        let mut rows_written = 0;
+        for (date, mut rows) in by_day {
+            rows.sort_by(|a, b| a.1.cmp(&b.1).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+            let n = rows.len();
+            let cols: Vec<ArrayRef> = vec![
+                Arc::new(StringArray::from(vec![tenant.as_str(); n])),
+                Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.2))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &*r.1))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &*r.0))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.3))),
+                Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.4))),
+            ];
+            let batch = RecordBatch::try_new(self.schema.clone(), cols)?;
+            let props = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                .set_max_row_group_row_count(Some(1 << 20))
+                .build();
+            let mut buf = Vec::new();
+            let mut w = ArrowWriter::try_new(&mut buf, self.schema.clone(), Some(props))?;
+            w.write(&batch)?;
+            w.close()?;
+            let path = ObjPath::from(format!(
+                "{}/date={date}/{file_stem}.parquet",
+                Self::tenant_prefix(tenant)
+            ));
+            self.store.put(&path, PutPayload::from(buf)).await?;
+            self.dates
+                .lock()
+                .await
+                .entry(tenant.clone())
+                .or_default()
+                .insert(date);
+            rows_written += n;
+        }
+        Ok(rows_written)
+    }
+
+    /// Runs a scoped query over one tenant's metrics table and returns the
+    /// record batches. `extra` adds predicates over `$6...` parameters.
+    async fn query(
+        &self,
+        tenant: &TenantId,
+        select: &str,
+        start: i64,
+        end: i64,
+        name: Option<&str>,
+    ) -> Result<Vec<RecordBatch>, ArchiveError> {
+        let dates = self.tenant_dates(tenant).await?;
+        let (d0, d1) = (
+            sightline_core::time::utc_date(start),
+            sightline_core::time::utc_date(end),
+        );
+        if !dates.iter().any(|d| *d >= d0 && *d <= d1) {
+            return Ok(Vec::new());
+        }
+        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+        let url = ListingTableUrl::parse(format!(
+            "file://{}/{}/",
+            self.root,
+            Self::tenant_prefix(tenant)
+        ))?;
+        let opts = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(vec![("date".to_string(), DataType::Utf8)]);
+        ctx.register_listing_table("metrics", url, opts, Some(self.schema.clone()), None)
+            .await?;
+        let mut sql = format!(
+            "SELECT {select} FROM metrics WHERE tenant = $1 AND date >= $2 AND date <= $3 \
+             AND timestamp_ms >= $4 AND timestamp_ms <= $5"
+        );
+        let mut params = vec![
+            ScalarValue::Utf8(Some(tenant.as_str().to_string())),
+            ScalarValue::Utf8(Some(d0)),
+            ScalarValue::Utf8(Some(d1)),
+            ScalarValue::Int64(Some(start)),
+            ScalarValue::Int64(Some(end)),
+        ];
+        if let Some(n) = name {
+            sql.push_str(" AND metric_name = $6");
+            params.push(ScalarValue::Utf8(Some(n.to_string())));
+        }
+        let df = ctx.sql(&sql).await?.with_param_values(params)?;
+        Ok(df.collect().await?)
+    }
+
+    /// Every series of `tenant` matching `matchers` with its samples in
+    /// `[start, end]`, each sorted with repeated timestamps removed.
+    pub async fn select(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<ArchivedSeries>, ArchiveError> {
+        let batches = self
+            .query(
+                tenant,
+                "labels, timestamp_ms, value",
+                start,
+                end,
+                name_eq(matchers),
+            )
+            .await?;
+        let mut decoded: HashMap<String, Option<Labels>> = HashMap::new();
+        let mut out: HashMap<Labels, Vec<Sample>> = HashMap::new();
+        for b in &batches {
+            let labels = string_col(b, 0)?;
+            let ts = b
+                .column(1)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .ok_or_else(|| ArchiveError::Corrupt("timestamp_ms is not Int64".into()))?;
+            let vs = b
+                .column(2)
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| ArchiveError::Corrupt("value is not Float64".into()))?;
+            for i in 0..b.num_rows() {
+                let key = labels.value(i);
+                if !decoded.contains_key(key) {
+                    let l = parse_labels(key)?;
+                    let keep = matches_all(matchers, &l).then_some(l);
+                    decoded.insert(key.to_string(), keep);
+                }
+                if let Some(Some(l)) = decoded.get(key) {
+                    out.entry(l.clone()).or_default().push(Sample {
+                        t: ts.value(i),
+                        v: vs.value(i),
+                    });
+                }
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|(l, mut s)| {
+                sort_dedup(&mut s);
+                (l, s)
+            })
+            .collect())
+    }
+
+    /// The label sets of `tenant`'s series with a sample in `[start, end]`
+    /// that match `matchers`.
+    pub async fn series(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<Labels>, ArchiveError> {
+        let batches = self
+            .query(tenant, "DISTINCT labels", start, end, name_eq(matchers))
+            .await?;
+        let mut out = Vec::new();
+        for b in &batches {
+            let col = string_col(b, 0)?;
+            for i in 0..b.num_rows() {
+                let l = parse_labels(col.value(i))?;
+                if matches_all(matchers, &l) {
+                    out.push(l);
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Stores a small JSON document for a tenant (metadata).
+    pub async fn put_json(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        body: Vec<u8>,
+    ) -> Result<(), ArchiveError> {
+        let path = ObjPath::from(format!("tenant={}/signal=metadata/{name}", tenant.as_str()));
+        self.store.put(&path, PutPayload::from(body)).await?;
+        Ok(())
+    }
+
+    /// Reads every tenant's JSON document of that name.
+    pub async fn all_json(&self, name: &str) -> Result<Vec<(TenantId, Vec<u8>)>, ArchiveError> {
+        let mut out = Vec::new();
+        let top = self.store.list_with_delimiter(None).await?;
+        for p in top.common_prefixes {
+            let Some(t) = p.filename().and_then(|f| f.strip_prefix("tenant=")) else {
+                continue;
+            };
+            let Ok(tenant) = TenantId::new(t) else {
+                continue;
+            };
+            let path = ObjPath::from(format!("tenant={t}/signal=metadata/{name}"));
+            match self.store.get(&path).await {
+                Ok(r) => out.push((tenant, r.bytes().await?.to_vec())),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Number of Parquet files of a tenant (for tests and status).
+    pub async fn file_count(&self, tenant: &TenantId) -> Result<usize, ArchiveError> {
+        let prefix = ObjPath::from(Self::tenant_prefix(tenant));
+        let files: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
+        Ok(files.len())
+    }
+}
+
+fn name_eq(matchers: &[Matcher]) -> Option<&str> {
+    matchers
+        .iter()
+        .find(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal)
+        .map(|m| m.value.as_str())
+}
+
+fn string_col(b: &RecordBatch, i: usize) -> Result<&StringArray, ArchiveError> {
+    b.column(i)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| ArchiveError::Corrupt(format!("column {i} is not Utf8")))
+}
+
+fn parse_labels(s: &str) -> Result<Labels, ArchiveError> {
+    serde_json::from_str(s).map_err(|e| ArchiveError::Corrupt(format!("labels {s:?}: {e}")))
+}
+
+fn sort_dedup(s: &mut Vec<Sample>) {
+    s.sort_by_key(|x| x.t);
+    s.dedup_by_key(|x| x.t);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn l(pairs: &[(&str, &str)]) -> Labels {
+        Labels::from_pairs(pairs.iter().copied()).expect("valid")
+    }
+
+    #[tokio::test]
+    async fn write_then_select_scoped_to_tenant() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ar = Archive::open_local(dir.path()).expect("open");
+        let a = TenantId::new("a").expect("valid");
+        let b = TenantId::new("b").expect("valid");
+        let s1 = l(&[("__name__", "up"), ("job", "x")]);
+        let s2 = l(&[("__name__", "up"), ("job", "y")]);
+        let day = 86_400_000;
+        let xs = vec![Sample { t: 1000, v: 1.0 }, Sample { t: day + 5, v: 2.0 }];
+        let ys = vec![Sample { t: 2000, v: 3.0 }];
+        ar.write_metrics(&a, [(&s1, &xs[..]), (&s2, &ys[..])].into_iter(), "p1")
+            .await
+            .expect("write");
+        // The same samples again in another file: reads de-duplicate.
+        ar.write_metrics(&a, [(&s1, &xs[..])].into_iter(), "p2")
+            .await
+            .expect("write");
+        ar.write_metrics(&b, [(&s1, &ys[..])].into_iter(), "p1")
+            .await
+            .expect("write");
+
+        let m = vec![
+            Matcher::new("__name__", MatchOp::Equal, "up").expect("valid"),
+            Matcher::new("job", MatchOp::Regex, "x|z").expect("valid"),
+        ];
+        let got = ar.select(&a, &m, 0, 2 * day).await.expect("select");
+        assert_eq!(got, vec![(s1.clone(), xs.clone())]);
+        let got = ar.select(&a, &m, 1500, 2 * day).await.expect("select");
+        assert_eq!(got[0].1, vec![xs[1]]);
+        let got = ar.select(&b, &m, 0, 2 * day).await.expect("select");
+        assert_eq!(got, vec![(s1.clone(), ys.clone())]);
+        let series = ar.series(&a, &[], 0, 2 * day).await.expect("series");
+        assert_eq!(series, vec![s1, s2]);
+        let none = TenantId::new("c").expect("valid");
+        assert!(
+            ar.select(&none, &m, 0, 2 * day)
+                .await
+                .expect("select")
+                .is_empty()
+        );
+    }
+}

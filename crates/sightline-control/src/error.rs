@@ -1,0 +1,15 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ControlError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("control-plane database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("control-plane migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}

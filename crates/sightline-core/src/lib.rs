@@ -1,0 +1,20 @@
+//! Sightline's vocabulary: tenants, label sets, matchers, samples and time.
+//!
+//! This crate is pure: no async, no I/O, no clock. Every other crate speaks in
+//! these types. Invariants kept here:
+//! - a [`TenantId`] is always a validated, path- and SQL-safe identifier;
+//! - a [`Labels`] set is always sorted by name with unique names;
+//! - a regex [`Matcher`] is always anchored at both ends, as Prometheus anchors it.
+
+pub mod error;
+pub mod labels;
+pub mod matcher;
+pub mod sample;
+pub mod tenant;
+pub mod time;
+
+pub use error::CoreError;
+pub use labels::{Label, Labels, METRIC_NAME, is_valid_label_name};
+pub use matcher::{MatchOp, Matcher, matches_all};
+pub use sample::{STALE_NAN_BITS, Sample, is_stale_nan, stale_nan};
+pub use tenant::TenantId;

@@ -1,0 +1,44 @@
+//! Time helpers. Timestamps are milliseconds since the Unix epoch (`i64`),
+//! as in Prometheus. Nothing here reads a clock.
+
+/// Milliseconds in one day.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The civil date (UTC) of a millisecond timestamp, as `YYYY-MM-DD`.
+pub fn utc_date(t_ms: i64) -> String {
+    let days = t_ms.div_euclid(DAY_MS);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Days since the epoch to (year, month, day), proleptic Gregorian.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Formats float seconds as Prometheus prints them in JSON (`1700000000.5`).
+pub fn format_seconds(t_ms: i64) -> f64 {
+    t_ms as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(utc_date(0), "1970-01-01");
+        assert_eq!(utc_date(-1), "1969-12-31");
+        assert_eq!(utc_date(1_700_000_000_000), "2023-11-14");
+        assert_eq!(utc_date(951_782_400_000), "2000-02-29");
+    }
+}

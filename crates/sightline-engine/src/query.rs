@@ -1,0 +1,273 @@
+//! Query execution: PromQL through the evaluator, and the label and series
+//! look-ups of the Prometheus API, all scoped to one tenant.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sightline_core::{Labels, Matcher, Sample, TenantId};
+use sightline_eval::{EvalError, QueryOptions, Queryable, Series, Value};
+use sightline_plan::{PlanLimits, Selection};
+use sightline_promql::ast::Expr;
+
+use crate::{Engine, EngineError};
+
+/// Per-query limits.
+#[derive(Debug, Clone)]
+pub struct QueryLimits {
+    pub timeout_secs: u64,
+    pub max_samples: usize,
+    pub max_points_per_series: i64,
+    /// Most series one selector may return.
+    pub max_series: usize,
+    pub default_lookback_delta_ms: i64,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            timeout_secs: 120,
+            max_samples: 50_000_000,
+            max_points_per_series: 11_000,
+            max_series: 500_000,
+            default_lookback_delta_ms: 300_000,
+        }
+    }
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub flush_interval_secs: u64,
+    pub head_max_samples: usize,
+    pub wal_max_pending_bytes: usize,
+    pub limits: QueryLimits,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            flush_interval_secs: 900,
+            head_max_samples: 20_000_000,
+            wal_max_pending_bytes: 512 << 20,
+            limits: QueryLimits::default(),
+        }
+    }
+}
+
+/// The evaluator's window onto one tenant's data.
+struct TenantView {
+    engine: Arc<Engine>,
+    tenant: TenantId,
+    rt: tokio::runtime::Handle,
+}
+
+impl Queryable for TenantView {
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<Series>, EvalError> {
+        let sel = Selection::new(self.tenant.clone(), matchers.to_vec(), start_ms, end_ms)
+            .map_err(|e| EvalError::BadQuery(e.to_string()))?;
+        let out = self
+            .rt
+            .block_on(self.engine.read(&sel))
+            .map_err(|e| match e {
+                EngineError::Execution(m) => EvalError::Execution(m),
+                other => EvalError::Storage(other.to_string()),
+            })?;
+        Ok(out
+            .into_iter()
+            .map(|(labels, samples)| Series { labels, samples })
+            .collect())
+    }
+}
+
+impl Engine {
+    /// Reads one selection from the head and the archive, merged.
+    pub async fn read(&self, sel: &Selection) -> Result<Vec<(Labels, Vec<Sample>)>, EngineError> {
+        let tenant = sel.tenant();
+        let mut merged: HashMap<Labels, Vec<Sample>> = HashMap::new();
+        let archived = self
+            .archive
+            .select(tenant, sel.matchers(), sel.start_ms(), sel.end_ms())
+            .await?;
+        for (l, s) in archived {
+            merged.insert(l, s);
+        }
+        for (l, s) in
+            self.ingestor
+                .head()
+                .select(tenant, sel.matchers(), sel.start_ms(), sel.end_ms())
+        {
+            match merged.get_mut(&l) {
+                Some(v) => {
+                    v.extend(s);
+                    sightline_ingest::head::sort_dedup(v);
+                }
+                None => {
+                    merged.insert(l, s);
+                }
+            }
+        }
+        if merged.len() > self.cfg.limits.max_series {
+            return Err(EngineError::Execution(format!(
+                "a selector matched {} series, more than the limit of {}",
+                merged.len(),
+                self.cfg.limits.max_series
+            )));
+        }
+        Ok(merged.into_iter().collect())
+    }
+
+    fn options(&self, lookback_delta_ms: Option<i64>) -> QueryOptions {
+        QueryOptions {
+            lookback_delta_ms: lookback_delta_ms
+                .unwrap_or(self.cfg.limits.default_lookback_delta_ms),
+            max_samples: self.cfg.limits.max_samples,
+            ..QueryOptions::default()
+        }
+    }
+
+    /// Parses a PromQL query.
+    pub fn parse(query: &str) -> Result<Expr, EngineError> {
+        sightline_promql::parse(query).map_err(|e| EngineError::BadData(e.to_string()))
+    }
+
+    async fn run_eval<F>(self: &Arc<Self>, tenant: &TenantId, f: F) -> Result<Value, EngineError>
+    where
+        F: FnOnce(&TenantView) -> Result<Value, EvalError> + Send + 'static,
+    {
+        let view = TenantView {
+            engine: self.clone(),
+            tenant: tenant.clone(),
+            rt: tokio::runtime::Handle::current(),
+        };
+        let timeout = Duration::from_secs(self.cfg.limits.timeout_secs.max(1));
+        let task = tokio::task::spawn_blocking(move || f(&view));
+        match tokio::time::timeout(timeout, task).await {
+            Err(_) => Err(EngineError::Timeout("query execution".into())),
+            Ok(Err(join)) => Err(EngineError::Internal(format!("query task failed: {join}"))),
+            Ok(Ok(r)) => r.map_err(EngineError::from),
+        }
+    }
+
+    /// An instant query at `t_ms` for `tenant`.
+    pub async fn instant_query(
+        self: &Arc<Self>,
+        tenant: &TenantId,
+        query: &str,
+        t_ms: i64,
+        lookback_delta_ms: Option<i64>,
+    ) -> Result<Value, EngineError> {
+        let expr = Self::parse(query)?;
+        let opts = self.options(lookback_delta_ms);
+        self.run_eval(tenant, move |v| {
+            sightline_eval::eval_instant(&expr, t_ms, &opts, v)
+        })
+        .await
+    }
+
+    /// A range query for `tenant`.
+    pub async fn range_query(
+        self: &Arc<Self>,
+        tenant: &TenantId,
+        query: &str,
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
+        lookback_delta_ms: Option<i64>,
+    ) -> Result<Value, EngineError> {
+        let expr = Self::parse(query)?;
+        let limits = PlanLimits {
+            max_points_per_series: self.cfg.limits.max_points_per_series,
+        };
+        sightline_plan::check_range(start_ms, end_ms, step_ms, &limits)?;
+        let opts = self.options(lookback_delta_ms);
+        self.run_eval(tenant, move |v| {
+            sightline_eval::eval_range(&expr, start_ms, end_ms, step_ms, &opts, v)
+        })
+        .await
+    }
+
+    /// The label sets of `tenant`'s series that match any of `match_sets`
+    /// (all series when `match_sets` is empty) within `[start, end]`.
+    pub async fn series(
+        &self,
+        tenant: &TenantId,
+        match_sets: &[Vec<Matcher>],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<Labels>, EngineError> {
+        let all = [Vec::new()];
+        let sets: &[Vec<Matcher>] = if match_sets.is_empty() {
+            &all
+        } else {
+            match_sets
+        };
+        let mut out = BTreeSet::new();
+        for m in sets {
+            let sel = Selection::new(tenant.clone(), m.clone(), start_ms, end_ms)?;
+            for l in self
+                .archive
+                .series(sel.tenant(), sel.matchers(), sel.start_ms(), sel.end_ms())
+                .await?
+            {
+                out.insert(l);
+            }
+            for (l, _) in self.ingestor.head().select(
+                sel.tenant(),
+                sel.matchers(),
+                sel.start_ms(),
+                sel.end_ms(),
+            ) {
+                out.insert(l);
+            }
+            if out.len() > self.cfg.limits.max_series {
+                return Err(EngineError::Execution(format!(
+                    "the match matched more than the limit of {} series",
+                    self.cfg.limits.max_series
+                )));
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    /// Label names in use by the matching series.
+    pub async fn label_names(
+        &self,
+        tenant: &TenantId,
+        match_sets: &[Vec<Matcher>],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<String>, EngineError> {
+        let mut names = BTreeSet::new();
+        for l in self.series(tenant, match_sets, start_ms, end_ms).await? {
+            for x in l.iter() {
+                names.insert(x.name.clone());
+            }
+        }
+        Ok(names.into_iter().collect())
+    }
+
+    /// Values of one label among the matching series.
+    pub async fn label_values(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        match_sets: &[Vec<Matcher>],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<String>, EngineError> {
+        sightline_plan::check_label_name(name)?;
+        let mut values = BTreeSet::new();
+        for l in self.series(tenant, match_sets, start_ms, end_ms).await? {
+            if let Some(v) = l.get(name) {
+                values.insert(v.to_string());
+            }
+        }
+        Ok(values.into_iter().collect())
+    }
+}

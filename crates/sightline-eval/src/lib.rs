@@ -1,0 +1,174 @@
+//! Exact PromQL evaluation with Prometheus 3's semantics.
+//!
+//! The evaluator walks a parsed [`Expr`] and reads raw samples through the
+//! [`Queryable`] trait. It knows nothing of tenants, storage tiers or I/O: the
+//! caller hands it a view that is already scoped to one tenant (see
+//! `sightline-engine`). It reads no clock: evaluation times come in as
+//! arguments.
+//!
+//! Entry points: [`eval_instant`], [`eval_range`] (and their
+//! `*_with_annotations` forms, which also return Prometheus's warnings and
+//! infos as [`Annotation`]s), and [`selections`] (the exact time windows
+//! each selector reads, so storage can prefetch them).
+//! [`MemStorage`] is an in-memory [`Queryable`] for tests and benches.
+//!
+//! Like Prometheus's engine, every expression is evaluated over a grid of
+//! steps (an instant query is a range query with one step), and `__name__`
+//! removal is delayed to the end of the query (Prometheus's
+//! `promql-delayed-name-removal`, which its own test scripts assume).
+//!
+//! Invariants kept here:
+//! - answers are exact or refused: native histograms and the few constructs
+//!   not implemented fail with [`EvalError::Unsupported`] naming them, never
+//!   with an approximate answer;
+//! - evaluation never panics on input: malformed trees (wrong argument
+//!   types or counts) fail with [`EvalError::BadQuery`];
+//! - the number of samples held at once is counted as Prometheus counts it
+//!   and bounded by [`QueryOptions::max_samples`].
+//!
+//! Layout: `engine` (the step grid, `@`/offset resolution, delayed name
+//! removal), `selectors` (instant and range selectors, subqueries),
+//! `binary` (operators and vector matching), `aggregate` (aggregation
+//! operators), `functions` (function calls; `functions/range` for functions
+//! over range vectors, `functions/histogram` for classic `histogram_*`),
+//! `annotations` (warnings and infos, with Prometheus's wording),
+//! `types` (static result types and function signatures), `prefetch`
+//! ([`selections`]), `storage` ([`MemStorage`]).
+
+use sightline_core::{Labels, Matcher, Sample};
+
+pub(crate) use sightline_promql::ast;
+use sightline_promql::ast::Expr;
+
+mod aggregate;
+mod annotations;
+mod binary;
+mod engine;
+mod error;
+mod functions;
+mod prefetch;
+mod selectors;
+mod storage;
+mod types;
+mod util;
+
+#[cfg(test)]
+mod tests;
+
+pub use annotations::{Annotation, AnnotationKind};
+pub use error::EvalError;
+pub use prefetch::selections;
+pub use storage::MemStorage;
+
+/// One series with its samples, sorted by time, timestamps unique.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    pub samples: Vec<Sample>,
+}
+
+/// Raw sample access for the evaluator. Implementations return every series
+/// matching all `matchers` with the samples whose timestamps lie in
+/// `[start_ms, end_ms]` (both inclusive), samples sorted and de-duplicated.
+/// Staleness markers are returned as stored.
+pub trait Queryable {
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<Series>, EvalError>;
+}
+
+/// Limits and knobs for one query.
+#[derive(Debug, Clone)]
+pub struct QueryOptions {
+    /// How far back an instant selector looks for a sample (default 5m).
+    pub lookback_delta_ms: i64,
+    /// Most samples a query may hold in memory at once.
+    pub max_samples: usize,
+    /// Step of a subquery written without one (`x[5m:]`); Prometheus uses
+    /// the global evaluation interval, 1m by default.
+    pub default_subquery_step_ms: i64,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        QueryOptions {
+            lookback_delta_ms: 5 * 60 * 1000,
+            max_samples: 50_000_000,
+            default_subquery_step_ms: 60 * 1000,
+        }
+    }
+}
+
+/// One element of an instant vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstantSample {
+    pub labels: Labels,
+    pub t: i64,
+    pub v: f64,
+}
+
+/// The result of a query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar { t: i64, v: f64 },
+    String { t: i64, v: String },
+    Vector(Vec<InstantSample>),
+    Matrix(Vec<Series>),
+}
+
+/// Evaluates `expr` at one instant, as Prometheus's `/api/v1/query` does.
+///
+/// An instant-vector expression yields [`Value::Vector`] (every sample
+/// stamped with `t_ms`, in evaluation order), a scalar [`Value::Scalar`], a
+/// string [`Value::String`], and a range-vector expression (a range selector
+/// or a subquery) [`Value::Matrix`] sorted by labels.
+pub fn eval_instant(
+    expr: &Expr,
+    t_ms: i64,
+    opts: &QueryOptions,
+    q: &dyn Queryable,
+) -> Result<Value, EvalError> {
+    eval_instant_with_annotations(expr, t_ms, opts, q).map(|(v, _)| v)
+}
+
+/// [`eval_instant`], also returning the warnings and infos Prometheus
+/// would report for the query (deduplicated by message). Render them for
+/// users with [`Annotation::render`] and the query text.
+pub fn eval_instant_with_annotations(
+    expr: &Expr,
+    t_ms: i64,
+    opts: &QueryOptions,
+    q: &dyn Queryable,
+) -> Result<(Value, Vec<Annotation>), EvalError> {
+    engine::run_instant(expr, t_ms, opts, q)
+}
+
+/// Evaluates `expr` at `start_ms, start_ms + step_ms, ... <= end_ms`, as
+/// Prometheus's `/api/v1/query_range` does: the result is always a
+/// [`Value::Matrix`] sorted by labels (a scalar expression yields one series
+/// with empty labels). Range-vector and string expressions are refused.
+pub fn eval_range(
+    expr: &Expr,
+    start_ms: i64,
+    end_ms: i64,
+    step_ms: i64,
+    opts: &QueryOptions,
+    q: &dyn Queryable,
+) -> Result<Value, EvalError> {
+    eval_range_with_annotations(expr, start_ms, end_ms, step_ms, opts, q).map(|(v, _)| v)
+}
+
+/// [`eval_range`], also returning the query's warnings and infos.
+pub fn eval_range_with_annotations(
+    expr: &Expr,
+    start_ms: i64,
+    end_ms: i64,
+    step_ms: i64,
+    opts: &QueryOptions,
+    q: &dyn Queryable,
+) -> Result<(Value, Vec<Annotation>), EvalError> {
+    engine::run_range(expr, start_ms, end_ms, step_ms, opts, q)
+}

@@ -1,0 +1,255 @@
+//! The head: recent samples in memory, per tenant.
+//!
+//! The head has one active part, written by the WAL writer, and zero or more
+//! frozen parts waiting to be archived. Reads see all of them; a series that
+//! appears in several parts is merged by timestamp.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use sightline_core::{Labels, METRIC_NAME, MatchOp, Matcher, Sample, TenantId, matches_all};
+
+use crate::record::WriteBatch;
+
+/// Metric metadata as remote_write carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricMetadata {
+    pub metric: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub help: String,
+    pub unit: String,
+}
+
+/// One series in memory.
+#[derive(Debug, Clone)]
+pub struct MemSeries {
+    pub labels: Labels,
+    pub samples: Vec<Sample>,
+}
+
+impl MemSeries {
+    fn append(&mut self, s: Sample) {
+        match self.samples.last() {
+            Some(last) if last.t < s.t => self.samples.push(s),
+            None => self.samples.push(s),
+            _ => match self.samples.binary_search_by_key(&s.t, |x| x.t) {
+                Ok(i) => self.samples[i] = s,
+                Err(i) => self.samples.insert(i, s),
+            },
+        }
+    }
+}
+
+/// One tenant's series in one head part.
+#[derive(Debug, Default)]
+pub struct TenantHead {
+    index: HashMap<Labels, u32, ahash::RandomState>,
+    series: Vec<MemSeries>,
+    by_name: HashMap<String, Vec<u32>, ahash::RandomState>,
+}
+
+impl TenantHead {
+    pub fn series(&self) -> &[MemSeries] {
+        &self.series
+    }
+
+    fn candidates<'a>(
+        &'a self,
+        matchers: &[Matcher],
+    ) -> Box<dyn Iterator<Item = &'a MemSeries> + 'a> {
+        let name = matchers
+            .iter()
+            .find(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal)
+            .map(|m| m.value.as_str());
+        match name {
+            Some(n) => match self.by_name.get(n) {
+                Some(ids) => Box::new(ids.iter().map(|&i| &self.series[i as usize])),
+                None => Box::new(std::iter::empty()),
+            },
+            None => Box::new(self.series.iter()),
+        }
+    }
+}
+
+/// One part of the head: every tenant's series written between two freezes.
+#[derive(Debug, Default)]
+pub struct HeadData {
+    tenants: HashMap<TenantId, TenantHead>,
+    samples: usize,
+}
+
+impl HeadData {
+    pub fn tenants(&self) -> impl Iterator<Item = (&TenantId, &TenantHead)> {
+        self.tenants.iter()
+    }
+
+    pub fn sample_count(&self) -> usize {
+        self.samples
+    }
+
+    fn apply(&mut self, batch: &WriteBatch) {
+        let th = self.tenants.entry(batch.tenant.clone()).or_default();
+        for rec in &batch.series {
+            let id = match th.index.get(&rec.labels) {
+                Some(&id) => id,
+                None => {
+                    let id = th.series.len() as u32;
+                    th.series.push(MemSeries {
+                        labels: rec.labels.clone(),
+                        samples: Vec::new(),
+                    });
+                    th.index.insert(rec.labels.clone(), id);
+                    if let Some(n) = rec.labels.metric_name() {
+                        th.by_name.entry(n.to_string()).or_default().push(id);
+                    }
+                    id
+                }
+            };
+            let s = &mut th.series[id as usize];
+            for x in &rec.samples {
+                s.append(*x);
+            }
+            self.samples += rec.samples.len();
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    active: HeadData,
+    frozen: Vec<Arc<HeadData>>,
+    metadata: HashMap<TenantId, BTreeMap<String, MetricMetadata>>,
+}
+
+/// The whole head, shared by the WAL writer and readers.
+#[derive(Default)]
+pub struct Head {
+    inner: RwLock<Inner>,
+}
+
+impl Head {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies a batch to the active part. Called by the WAL writer only.
+    pub fn apply(&self, batch: &WriteBatch) {
+        let mut g = self.inner.write();
+        g.active.apply(batch);
+        if !batch.metadata.is_empty() {
+            let m = g.metadata.entry(batch.tenant.clone()).or_default();
+            for md in &batch.metadata {
+                m.insert(md.metric.clone(), md.clone());
+            }
+        }
+    }
+
+    /// Number of samples in the active part.
+    pub fn active_samples(&self) -> usize {
+        self.inner.read().active.samples
+    }
+
+    /// Moves the active part to the frozen list and returns it.
+    pub(crate) fn freeze(&self) -> Arc<HeadData> {
+        let mut g = self.inner.write();
+        let data = Arc::new(std::mem::take(&mut g.active));
+        g.frozen.push(data.clone());
+        data
+    }
+
+    /// Forgets a frozen part once it is archived.
+    pub(crate) fn drop_frozen(&self, data: &Arc<HeadData>) {
+        self.inner.write().frozen.retain(|d| !Arc::ptr_eq(d, data));
+    }
+
+    /// Every series of `tenant` matching all matchers, with its samples in
+    /// `[start, end]`; series with no sample in the window are left out.
+    pub fn select(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Vec<(Labels, Vec<Sample>)> {
+        let g = self.inner.read();
+        let parts = g
+            .frozen
+            .iter()
+            .map(|d| d.as_ref())
+            .chain(std::iter::once(&g.active));
+        let mut out: HashMap<Labels, Vec<Sample>, ahash::RandomState> = HashMap::default();
+        let mut multi = false;
+        for part in parts {
+            let Some(th) = part.tenants.get(tenant) else {
+                continue;
+            };
+            for s in th.candidates(matchers) {
+                if !matches_all(matchers, &s.labels) {
+                    continue;
+                }
+                let lo = s.samples.partition_point(|x| x.t < start);
+                let hi = s.samples.partition_point(|x| x.t <= end);
+                if lo >= hi {
+                    continue;
+                }
+                match out.get_mut(&s.labels) {
+                    Some(v) => {
+                        multi = true;
+                        v.extend_from_slice(&s.samples[lo..hi]);
+                    }
+                    None => {
+                        out.insert(s.labels.clone(), s.samples[lo..hi].to_vec());
+                    }
+                }
+            }
+        }
+        drop(g);
+        let mut v: Vec<(Labels, Vec<Sample>)> = out.into_iter().collect();
+        if multi {
+            for (_, s) in &mut v {
+                sort_dedup(s);
+            }
+        }
+        v
+    }
+
+    /// Metadata of one tenant.
+    pub fn metadata(&self, tenant: &TenantId) -> BTreeMap<String, MetricMetadata> {
+        self.inner
+            .read()
+            .metadata
+            .get(tenant)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// All tenants' metadata (for persisting it).
+    pub fn all_metadata(&self) -> HashMap<TenantId, BTreeMap<String, MetricMetadata>> {
+        self.inner.read().metadata.clone()
+    }
+
+    /// Loads persisted metadata at start.
+    pub fn load_metadata(&self, tenant: TenantId, m: BTreeMap<String, MetricMetadata>) {
+        let mut g = self.inner.write();
+        let e = g.metadata.entry(tenant).or_default();
+        for (k, v) in m {
+            e.entry(k).or_insert(v);
+        }
+    }
+}
+
+/// Sorts by time and keeps the last-written value for a repeated timestamp.
+pub fn sort_dedup(s: &mut Vec<Sample>) {
+    s.sort_by_key(|x| x.t);
+    let mut out: Vec<Sample> = Vec::with_capacity(s.len());
+    for x in s.drain(..) {
+        match out.last_mut() {
+            Some(l) if l.t == x.t => *l = x,
+            _ => out.push(x),
+        }
+    }
+    *s = out;
+}

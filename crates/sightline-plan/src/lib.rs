@@ -1,0 +1,157 @@
+//! The query plan: a parsed query bound to exactly one tenant, with every
+//! identifier checked against the allow-list and every time bound known.
+//!
+//! Architecture invariant: a [`Selection`] — the only thing storage accepts —
+//! cannot be built without a [`TenantId`]; its fields are private and the
+//! tenant is not an `Option`. Storage code takes `&Selection`, so a read
+//! without a tenant predicate does not type-check.
+//!
+//! This crate is pure: no I/O, no clock, no async.
+
+use sightline_core::{Matcher, TenantId};
+use thiserror::Error;
+
+/// Errors raised while planning a query.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum PlanError {
+    #[error("invalid label name {0:?}")]
+    LabelName(String),
+    #[error("invalid time range: end {end} is before start {start}")]
+    TimeRange { start: i64, end: i64 },
+    #[error("{0}")]
+    Limit(String),
+}
+
+/// Longest label name the planner lets through.
+pub const MAX_LABEL_NAME_BYTES: usize = 1024;
+
+/// The identifier allow-list for label names: non-empty UTF-8 of bounded
+/// length without control characters (Prometheus 3 accepts quoted UTF-8
+/// names). Names never reach SQL text; this keeps logs and errors sane and
+/// bounds the work a name can cause.
+pub fn check_label_name(name: &str) -> Result<(), PlanError> {
+    if name.is_empty() || name.len() > MAX_LABEL_NAME_BYTES || name.chars().any(char::is_control) {
+        return Err(PlanError::LabelName(name.chars().take(64).collect()));
+    }
+    Ok(())
+}
+
+/// One read from storage: a tenant, matchers and an inclusive time window.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    tenant: TenantId,
+    matchers: Vec<Matcher>,
+    start_ms: i64,
+    end_ms: i64,
+}
+
+impl Selection {
+    /// Builds a selection after checking every matcher's label name and the
+    /// window.
+    pub fn new(
+        tenant: TenantId,
+        matchers: Vec<Matcher>,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Self, PlanError> {
+        for m in &matchers {
+            check_label_name(&m.name)?;
+        }
+        if end_ms < start_ms {
+            return Err(PlanError::TimeRange {
+                start: start_ms,
+                end: end_ms,
+            });
+        }
+        Ok(Selection {
+            tenant,
+            matchers,
+            start_ms,
+            end_ms,
+        })
+    }
+
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    pub fn matchers(&self) -> &[Matcher] {
+        &self.matchers
+    }
+
+    pub fn start_ms(&self) -> i64 {
+        self.start_ms
+    }
+
+    pub fn end_ms(&self) -> i64 {
+        self.end_ms
+    }
+}
+
+/// Limits a query plan must respect.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanLimits {
+    /// Most points one series of a range query may have.
+    pub max_points_per_series: i64,
+}
+
+impl Default for PlanLimits {
+    fn default() -> Self {
+        PlanLimits {
+            max_points_per_series: 11_000,
+        }
+    }
+}
+
+/// Checks a range query's shape: step positive, end not before start, and
+/// not more points per series than allowed.
+pub fn check_range(
+    start_ms: i64,
+    end_ms: i64,
+    step_ms: i64,
+    limits: &PlanLimits,
+) -> Result<(), PlanError> {
+    if end_ms < start_ms {
+        return Err(PlanError::TimeRange {
+            start: start_ms,
+            end: end_ms,
+        });
+    }
+    if step_ms <= 0 {
+        return Err(PlanError::Limit(
+            "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
+        ));
+    }
+    let points = (end_ms - start_ms) / step_ms + 1;
+    if points > limits.max_points_per_series {
+        return Err(PlanError::Limit(format!(
+            "exceeded maximum resolution of {} points per timeseries. Try decreasing the query resolution (?step=XX)",
+            limits.max_points_per_series
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_core::MatchOp;
+
+    #[test]
+    fn selection_checks_names_and_window() {
+        let t = TenantId::new("a").expect("valid");
+        let ok = Matcher::new("job", MatchOp::Equal, "x").expect("valid");
+        assert!(Selection::new(t.clone(), vec![ok.clone()], 0, 10).is_ok());
+        assert!(Selection::new(t.clone(), vec![ok], 10, 0).is_err());
+        let bad = Matcher::new("a\u{0}b", MatchOp::Equal, "x").expect("valid");
+        assert!(Selection::new(t, vec![bad], 0, 10).is_err());
+    }
+
+    #[test]
+    fn range_limits() {
+        let l = PlanLimits::default();
+        assert!(check_range(0, 10_000, 1, &l).is_ok());
+        assert!(check_range(0, 11_000, 1, &l).is_err());
+        assert!(check_range(0, 10, 0, &l).is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! Server settings: command-line flags over environment variables over the
+//! config file over defaults.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+
+/// Flags of `sightline serve` (each also from an environment variable).
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// TOML config file.
+    #[arg(long, env = "SIGHTLINE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory (WAL, archive, control-plane database) [default: ./sightline-data].
+    #[arg(long, env = "SIGHTLINE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:9700].
+    #[arg(long, env = "SIGHTLINE_LISTEN")]
+    pub listen: Option<String>,
+    /// Seconds between flushes of the head to the archive [default: 900].
+    #[arg(long, env = "SIGHTLINE_FLUSH_INTERVAL_SECS")]
+    pub flush_interval_secs: Option<u64>,
+    /// Samples in the head that trigger a flush [default: 20000000].
+    #[arg(long, env = "SIGHTLINE_HEAD_MAX_SAMPLES")]
+    pub head_max_samples: Option<usize>,
+    /// Largest remote_write body, in bytes [default: 16777216].
+    #[arg(long, env = "SIGHTLINE_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Most points per series in a range query [default: 11000].
+    #[arg(long, env = "SIGHTLINE_MAX_POINTS_PER_SERIES")]
+    pub max_points_per_series: Option<i64>,
+    /// Most series one selector may return [default: 500000].
+    #[arg(long, env = "SIGHTLINE_MAX_SERIES")]
+    pub max_series: Option<usize>,
+    /// Most samples a query may hold [default: 50000000].
+    #[arg(long, env = "SIGHTLINE_MAX_SAMPLES")]
+    pub max_samples: Option<usize>,
+    /// Query timeout in seconds [default: 120].
+    #[arg(long, env = "SIGHTLINE_QUERY_TIMEOUT_SECS")]
+    pub query_timeout_secs: Option<u64>,
+}
+
+/// The config file's shape; every field optional.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub flush_interval_secs: Option<u64>,
+    pub head_max_samples: Option<usize>,
+    pub max_body_bytes: Option<usize>,
+    pub max_points_per_series: Option<i64>,
+    pub max_series: Option<usize>,
+    pub max_samples: Option<usize>,
+    pub query_timeout_secs: Option<u64>,
+}
+
+/// Resolved settings.
+#[derive(Debug)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub listen: String,
+    pub flush_interval_secs: u64,
+    pub head_max_samples: usize,
+    pub max_body_bytes: usize,
+    pub max_points_per_series: i64,
+    pub max_series: usize,
+    pub max_samples: usize,
+    pub query_timeout_secs: u64,
+}
+
+pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+}
+
+impl Settings {
+    pub fn resolve(a: ServeArgs) -> anyhow::Result<Settings> {
+        let f = match &a.config {
+            Some(p) => load_file(p)?,
+            None => FileConfig::default(),
+        };
+        Ok(Settings {
+            data_dir: a
+                .data_dir
+                .or(f.data_dir)
+                .unwrap_or_else(|| PathBuf::from("sightline-data")),
+            listen: a
+                .listen
+                .or(f.listen)
+                .unwrap_or_else(|| "127.0.0.1:9700".into()),
+            flush_interval_secs: a
+                .flush_interval_secs
+                .or(f.flush_interval_secs)
+                .unwrap_or(900),
+            head_max_samples: a
+                .head_max_samples
+                .or(f.head_max_samples)
+                .unwrap_or(20_000_000),
+            max_body_bytes: a.max_body_bytes.or(f.max_body_bytes).unwrap_or(16 << 20),
+            max_points_per_series: a
+                .max_points_per_series
+                .or(f.max_points_per_series)
+                .unwrap_or(11_000),
+            max_series: a.max_series.or(f.max_series).unwrap_or(500_000),
+            max_samples: a.max_samples.or(f.max_samples).unwrap_or(50_000_000),
+            query_timeout_secs: a.query_timeout_secs.or(f.query_timeout_secs).unwrap_or(120),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "listen = \"127.0.0.1:1\"\nmax_series = 7\n").expect("write");
+        let s = Settings::resolve(ServeArgs {
+            config: Some(p.clone()),
+            listen: Some("127.0.0.1:2".into()),
+            ..ServeArgs::default()
+        })
+        .expect("resolve");
+        assert_eq!(s.listen, "127.0.0.1:2");
+        assert_eq!(s.max_series, 7);
+        assert_eq!(s.max_points_per_series, 11_000);
+        std::fs::write(&p, "nonsense = 1\n").expect("write");
+        assert!(
+            Settings::resolve(ServeArgs {
+                config: Some(p),
+                ..ServeArgs::default()
+            })
+            .is_err()
+        );
+    }
+}

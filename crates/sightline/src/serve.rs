@@ -1,0 +1,118 @@
+//! `sightline serve`: opens the data directory and runs the HTTP server.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sightline_api::{ApiConfig, AppState};
+use sightline_control::{ControlPlane, TokenKind};
+use sightline_engine::{Engine, EngineConfig, QueryLimits};
+
+use crate::config::{ServeArgs, Settings};
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SIGHTLINE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let s = Settings::resolve(args)?;
+    std::fs::create_dir_all(&s.data_dir)
+        .with_context(|| format!("creating {}", s.data_dir.display()))?;
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+
+    let control = Arc::new(ControlPlane::open_sqlite(&s.data_dir.join("control.db")).await?);
+    bootstrap_admin(&control, &s).await?;
+
+    let cfg = EngineConfig {
+        flush_interval_secs: s.flush_interval_secs,
+        head_max_samples: s.head_max_samples,
+        limits: QueryLimits {
+            timeout_secs: s.query_timeout_secs,
+            max_samples: s.max_samples,
+            max_points_per_series: s.max_points_per_series,
+            max_series: s.max_series,
+            ..QueryLimits::default()
+        },
+        ..EngineConfig::default()
+    };
+    let (engine, stats) = Engine::open(s.data_dir.clone(), cfg).await?;
+    tracing::info!(
+        segments = stats.segments,
+        entries = stats.entries,
+        samples = stats.samples,
+        truncated_bytes = stats.truncated_bytes,
+        "wal replayed"
+    );
+    tokio::spawn(engine.clone().run_flusher());
+
+    let state = AppState {
+        engine,
+        control,
+        metrics: Some(metrics),
+        cfg: Arc::new(ApiConfig {
+            max_body_bytes: s.max_body_bytes,
+            ..ApiConfig::default()
+        }),
+    };
+    let listener = tokio::net::TcpListener::bind(&s.listen)
+        .await
+        .with_context(|| format!("listening on {}", s.listen))?;
+    tracing::info!(addr = %listener.local_addr()?, data_dir = %s.data_dir.display(), "listening");
+    axum::serve(listener, sightline_api::router(state))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// On first start (no admin token yet), creates one, prints it once and
+/// writes it to `<data-dir>/admin-token` with mode 0600.
+async fn bootstrap_admin(control: &ControlPlane, s: &Settings) -> anyhow::Result<()> {
+    if control.has_admin_token().await? {
+        return Ok(());
+    }
+    let (info, secret) = control
+        .create_token(None, TokenKind::Admin, "bootstrap", None)
+        .await?;
+    let path = s.data_dir.join("admin-token");
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        writeln!(f, "{secret}")?;
+    }
+    println!(
+        "bootstrap admin token (shown once; also in {}): {secret}",
+        path.display()
+    );
+    tracing::info!(token = %info.id, "bootstrap admin token created");
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! Starting servers on free loopback ports and talking to them.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sightline_ingest::remote_write::{
+    LabelProto, SampleProto, TimeSeries, WriteRequest, encode_snappy,
+};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_sightline")
+}
+
+/// A running `sightline serve`.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub admin: String,
+    pub stdout_path: PathBuf,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        std::fs::create_dir_all(data_dir).expect("data dir");
+        let stdout_path = data_dir.join(format!("stdout-{port}.log"));
+        let stdout = std::fs::File::create(&stdout_path).expect("log file");
+        let stderr =
+            std::fs::File::create(data_dir.join(format!("stderr-{port}.log"))).expect("log file");
+        let child = Command::new(bin())
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(extra)
+            .env_remove("SIGHTLINE_CONFIG")
+            .stdout(Stdio::from(stdout))
+            .stderr(Stdio::from(stderr))
+            .spawn()
+            .expect("spawn sightline");
+        let mut s = Server {
+            child,
+            url,
+            data_dir: data_dir.to_path_buf(),
+            admin: String::new(),
+            stdout_path,
+        };
+        s.wait_ready();
+        s.admin = std::fs::read_to_string(data_dir.join("admin-token"))
+            .expect("admin-token file")
+            .trim()
+            .to_string();
+        s
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                panic!(
+                    "sightline exited early with {status}; see {}",
+                    self.data_dir.display()
+                );
+            }
+            if http_ok(&self.url, "/-/ready") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "sightline did not become ready");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL, no goodbye.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Runs the CLI against this server and returns its JSON output.
+    pub fn cli(&self, args: &[&str]) -> Value {
+        let out = Command::new(bin())
+            .args(args)
+            .args(["--url", &self.url, "--output", "json"])
+            .env("SIGHTLINE_TOKEN", &self.admin)
+            .output()
+            .expect("run cli");
+        assert!(
+            out.status.success(),
+            "cli {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("cli prints JSON")
+    }
+
+    /// Creates a tenant with an ingest and a report token.
+    pub fn tenant(&self, name: &str) -> Tenant {
+        self.cli(&["tenant", "create", name]);
+        let ingest = self.cli(&["token", "create", "--tenant", name, "--kind", "ingest"]);
+        let report = self.cli(&["token", "create", "--tenant", name, "--kind", "report"]);
+        Tenant {
+            ingest: ingest["secret"].as_str().expect("secret").to_string(),
+            report: report["secret"].as_str().expect("secret").to_string(),
+            report_id: report["id"].as_str().expect("id").to_string(),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub struct Tenant {
+    pub ingest: String,
+    pub report: String,
+    pub report_id: String,
+}
+
+/// Whether `GET path` answers 200, with a plain blocking socket.
+pub fn http_ok(url: &str, path: &str) -> bool {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let Ok(mut c) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
+    if c.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = [0u8; 12];
+    c.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.") && &buf[9..12] == b"200"
+}
+
+/// A series for a remote_write request.
+pub fn series(labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
+    TimeSeries {
+        labels: labels
+            .iter()
+            .map(|(n, v)| LabelProto {
+                name: n.to_string(),
+                value: v.to_string(),
+            })
+            .collect(),
+        samples: samples
+            .iter()
+            .map(|&(t, v)| SampleProto {
+                value: v,
+                timestamp: t,
+            })
+            .collect(),
+    }
+}
+
+pub fn write_body(ts: Vec<TimeSeries>) -> Vec<u8> {
+    encode_snappy(&WriteRequest {
+        timeseries: ts,
+        metadata: vec![],
+    })
+}
+
+/// POSTs a remote_write body; returns the status.
+pub async fn push(url: &str, token: &str, body: Vec<u8>) -> u16 {
+    ::reqwest::Client::new()
+        .post(format!("{url}/api/v1/write"))
+        .bearer_auth(token)
+        .header("Content-Encoding", "snappy")
+        .header("Content-Type", "application/x-protobuf")
+        .header("X-Prometheus-Remote-Write-Version", "0.1.0")
+        .body(body)
+        .send()
+        .await
+        .expect("push")
+        .status()
+        .as_u16()
+}
+
+/// GETs an API path with a token; returns status and JSON.
+pub async fn get(
+    url: &str,
+    token: &str,
+    path_and_query: &[(&str, &str)],
+    path: &str,
+) -> (u16, Value) {
+    let resp = ::reqwest::Client::new()
+        .get(format!("{url}{path}"))
+        .query(path_and_query)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Current time in ms.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `sightline` binary as a process, spoken to over
+//! HTTP, with Debian's Prometheus as sender and reference where needed.
+
+mod bad_input;
+mod cli;
+mod crash;
+mod harness;
+mod isolation;
+mod oracle;
