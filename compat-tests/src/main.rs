@@ -4,7 +4,10 @@
 //! Usage: `sightline-compat-tests [--record FILE] [--check FILE] PATH...`
 //! (files or directories of `*.test`). Prints every failing eval as
 //! `file:line: expected … got …`, a summary per file, and ends with
-//! `N passed, M failed, K skipped` (skipped: native-histogram cases only).
+//! `N passed, M failed, K skipped` (skipped: native-histogram cases only:
+//! those expecting a histogram, using a native-histogram-only operator, or
+//! reading native-histogram samples in a way that changes the answer or
+//! its annotations; see `run::depends_on_native`).
 //! `--record FILE` writes the sorted ids (`file.test:LINE`) of passing
 //! evals; `--check FILE` exits non-zero if an id listed there no longer
 //! passes.

@@ -26,12 +26,24 @@ pub struct Eval {
     pub kind: EvalKind,
     pub fail: Option<MsgMatch>,
     pub ordered: bool,
-    /// `expect warn` / `expect info` lines (annotations are not produced).
-    pub expects_annotation: bool,
+    /// Warnings and infos expected: the matchers of `expect warn|info`
+    /// lines, whether `eval_warn`/`eval_info` demand at least one, and
+    /// `expect no_warn|no_info`.
+    pub annotations: AnnotationExpect,
     pub range_vector: Option<(i64, i64, i64)>,
     pub string: Option<String>,
     pub scalar: Option<f64>,
     pub series: Vec<SeriesDesc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AnnotationExpect {
+    pub warn: Vec<MsgMatch>,
+    pub info: Vec<MsgMatch>,
+    pub warn_required: bool,
+    pub info_required: bool,
+    pub no_warn: bool,
+    pub no_info: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -132,7 +144,7 @@ fn parse_eval_header(l: &str, line: usize) -> Result<Eval> {
         kind: EvalKind::Instant { at: 0 },
         fail: None,
         ordered: false,
-        expects_annotation: false,
+        annotations: AnnotationExpect::default(),
         range_vector: None,
         string: None,
         scalar: None,
@@ -141,7 +153,8 @@ fn parse_eval_header(l: &str, line: usize) -> Result<Eval> {
     match cmd {
         "eval" => {}
         "eval_fail" => ev.fail = Some(MsgMatch::Any),
-        "eval_warn" | "eval_info" => ev.expects_annotation = true,
+        "eval_warn" => ev.annotations.warn_required = true,
+        "eval_info" => ev.annotations.info_required = true,
         "eval_ordered" => ev.ordered = true,
         other => bail!("invalid command {other:?}"),
     }
@@ -222,8 +235,10 @@ fn parse_expect(ev: &mut Eval, l: &str) -> Result<()> {
     match kind {
         "fail" => ev.fail = Some(m),
         "ordered" => ev.ordered = true,
-        "warn" | "info" => ev.expects_annotation = true,
-        "no_warn" | "no_info" => {}
+        "warn" => ev.annotations.warn.push(m),
+        "info" => ev.annotations.info.push(m),
+        "no_warn" => ev.annotations.no_warn = true,
+        "no_info" => ev.annotations.no_info = true,
         other => bail!("unknown expectation {other:?}"),
     }
     Ok(())

@@ -114,7 +114,15 @@ fn split_op(s: &str) -> Option<(usize, char)> {
 
 fn expand(token: &str, out: &mut Vec<Slot>) -> Result<()> {
     if token.starts_with("{{") {
-        out.push(Slot::Histogram);
+        // `{{..}}`, `{{..}}xN` and `{{..}}+{{..}}xN`: one slot, or N+1.
+        let tail = token.rfind("}}").map_or("", |i| &token[i + 2..]);
+        let n = match tail.strip_prefix('x') {
+            Some(k) if !k.is_empty() && k.chars().all(|c| c.is_ascii_digit()) => {
+                k.parse::<usize>()? + 1
+            }
+            _ => 1,
+        };
+        out.extend(std::iter::repeat_n(Slot::Histogram, n));
         return Ok(());
     }
     if token == "_" {

@@ -40,7 +40,9 @@ fn parse_value(v: &Value) -> Result<f64> {
         "NaN" => f64::NAN,
         "+Inf" | "Inf" => f64::INFINITY,
         "-Inf" => f64::NEG_INFINITY,
-        _ => s.parse().with_context(|| format!("bad sample value {s:?}"))?,
+        _ => s
+            .parse()
+            .with_context(|| format!("bad sample value {s:?}"))?,
     })
 }
 
@@ -72,8 +74,12 @@ fn parse_labels(v: &Value) -> Result<Labels> {
 
 /// Parses a `/api/v1/query(_range)` response body.
 pub fn parse(status: u16, body: &str) -> Result<Answer> {
-    let v: Value = serde_json::from_str(body)
-        .with_context(|| format!("HTTP {status}, body is not JSON: {}", abridge_text(body, 300)))?;
+    let v: Value = serde_json::from_str(body).with_context(|| {
+        format!(
+            "HTTP {status}, body is not JSON: {}",
+            abridge_text(body, 300)
+        )
+    })?;
     match v.get("status").and_then(Value::as_str) {
         Some("success") => {}
         Some("error") => {
@@ -81,17 +87,26 @@ pub fn parse(status: u16, body: &str) -> Result<Answer> {
             let e = v.get("error").and_then(Value::as_str).unwrap_or("");
             return Ok(Answer::Error(format!("{et}: {e}")));
         }
-        _ => bail!("HTTP {status}, unexpected body: {}", abridge_text(body, 300)),
+        _ => bail!(
+            "HTTP {status}, unexpected body: {}",
+            abridge_text(body, 300)
+        ),
     }
     let data = v.get("data").context("no data")?;
-    let rt = data.get("resultType").and_then(Value::as_str).context("no resultType")?;
+    let rt = data
+        .get("resultType")
+        .and_then(Value::as_str)
+        .context("no resultType")?;
     let result = data.get("result").context("no result")?;
     Ok(match rt {
         "scalar" => Answer::Scalar(parse_point(result)?),
         "string" => {
             let a = result.as_array().context("string result is not an array")?;
             let t = parse_ts(a.first().context("empty string result")?)?;
-            let s = a.get(1).and_then(Value::as_str).context("string result has no text")?;
+            let s = a
+                .get(1)
+                .and_then(Value::as_str)
+                .context("string result has no text")?;
             Answer::Str(t, s.to_string())
         }
         "vector" => Answer::Vector(
@@ -203,8 +218,17 @@ pub fn abridge(a: &Answer, max: usize) -> String {
             let mut out = format!("matrix of {}", m.len());
             for (l, pts) in m.iter().take(max) {
                 let shown: Vec<String> = pts.iter().take(4).map(fmt_point).collect();
-                let more = if pts.len() > 4 { format!(", … ({} points)", pts.len()) } else { String::new() };
-                let _ = write!(out, "\n      {} [{}{more}]", fmt_labels(l), shown.join(", "));
+                let more = if pts.len() > 4 {
+                    format!(", … ({} points)", pts.len())
+                } else {
+                    String::new()
+                };
+                let _ = write!(
+                    out,
+                    "\n      {} [{}{more}]",
+                    fmt_labels(l),
+                    shown.join(", ")
+                );
             }
             if m.len() > max {
                 let _ = write!(out, "\n      …");
@@ -226,7 +250,11 @@ fn kind(a: &Answer) -> &'static str {
 
 /// Puts series into a map keyed by label set; a duplicate label set is a
 /// difference on its own.
-fn keyed<T: Clone>(items: &[(Labels, T)], who: &str, diffs: &mut Vec<String>) -> BTreeMap<Labels, T> {
+fn keyed<T: Clone>(
+    items: &[(Labels, T)],
+    who: &str,
+    diffs: &mut Vec<String>,
+) -> BTreeMap<Labels, T> {
     let mut m = BTreeMap::new();
     for (l, x) in items {
         if m.insert(l.clone(), x.clone()).is_some() {
@@ -257,16 +285,29 @@ pub fn compare(expected: &Answer, actual: &Answer, ordered: bool) -> Vec<String>
             let mb = keyed(b, "sightline", &mut diffs);
             for (l, p) in &ma {
                 match mb.get(l) {
-                    None => diffs.push(format!("missing in sightline: {} {}", fmt_labels(l), fmt_point(p))),
+                    None => diffs.push(format!(
+                        "missing in sightline: {} {}",
+                        fmt_labels(l),
+                        fmt_point(p)
+                    )),
                     Some(q) if !points_equal(p, q) => {
-                        diffs.push(format!("{}: {} != {}", fmt_labels(l), fmt_point(p), fmt_point(q)));
+                        diffs.push(format!(
+                            "{}: {} != {}",
+                            fmt_labels(l),
+                            fmt_point(p),
+                            fmt_point(q)
+                        ));
                     }
                     Some(_) => {}
                 }
             }
             for (l, q) in &mb {
                 if !ma.contains_key(l) {
-                    diffs.push(format!("extra in sightline: {} {}", fmt_labels(l), fmt_point(q)));
+                    diffs.push(format!(
+                        "extra in sightline: {} {}",
+                        fmt_labels(l),
+                        fmt_point(q)
+                    ));
                 }
             }
             if ordered && diffs.is_empty() {
@@ -290,7 +331,11 @@ pub fn compare(expected: &Answer, actual: &Answer, ordered: bool) -> Vec<String>
             let mb = keyed(b, "sightline", &mut diffs);
             for (l, pa) in &ma {
                 match mb.get(l) {
-                    None => diffs.push(format!("missing in sightline: {} ({} points)", fmt_labels(l), pa.len())),
+                    None => diffs.push(format!(
+                        "missing in sightline: {} ({} points)",
+                        fmt_labels(l),
+                        pa.len()
+                    )),
                     Some(pb) => {
                         if let Some(d) = first_point_diff(pa, pb) {
                             diffs.push(format!("{}: {d}", fmt_labels(l)));
@@ -300,7 +345,11 @@ pub fn compare(expected: &Answer, actual: &Answer, ordered: bool) -> Vec<String>
             }
             for (l, pb) in &mb {
                 if !ma.contains_key(l) {
-                    diffs.push(format!("extra in sightline: {} ({} points)", fmt_labels(l), pb.len()));
+                    diffs.push(format!(
+                        "extra in sightline: {} ({} points)",
+                        fmt_labels(l),
+                        pb.len()
+                    ));
                 }
             }
         }
@@ -341,7 +390,13 @@ fn first_point_diff(a: &[Point], b: &[Point]) -> Option<String> {
             first.get_or_insert(d);
         }
     }
-    first.map(|f| if count > 1 { format!("{f} (+{} more points differ)", count - 1) } else { f })
+    first.map(|f| {
+        if count > 1 {
+            format!("{f} (+{} more points differ)", count - 1)
+        } else {
+            f
+        }
+    })
 }
 
 #[cfg(test)]

@@ -31,7 +31,8 @@ pub struct Placeholders {
 }
 
 pub fn load(path: &Path, ph: &Placeholders) -> Result<Vec<Query>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(parse(&text, ph))
 }
 
@@ -60,7 +61,10 @@ pub fn parse(text: &str, ph: &Placeholders) -> Vec<Query> {
 /// `sort(…)` or `sort_desc(…)` spanning the whole query.
 fn is_top_level_sort(q: &str) -> bool {
     let q = q.trim();
-    let rest = match q.strip_prefix("sort_desc").or_else(|| q.strip_prefix("sort")) {
+    let rest = match q
+        .strip_prefix("sort_desc")
+        .or_else(|| q.strip_prefix("sort"))
+    {
         Some(r) => r.trim_start(),
         None => return false,
     };
@@ -105,12 +109,18 @@ mod tests {
         assert!(!is_top_level_sort("sort(up) + 1"));
         assert!(!is_top_level_sort("sort_by_label(up, \"job\")"));
         assert!(!is_top_level_sort("sum(sort(up))"));
-        assert!(is_top_level_sort("sort(label_replace(up, \"a\", \")\", \"job\", \"(.*)\"))"));
+        assert!(is_top_level_sort(
+            "sort(label_replace(up, \"a\", \")\", \"job\", \"(.*)\"))"
+        ));
     }
 
     #[test]
     fn placeholders_and_comments() {
-        let ph = Placeholders { end: 100, mid: 50, start: 7 };
+        let ph = Placeholders {
+            end: 100,
+            mid: 50,
+            start: 7,
+        };
         let qs = parse("# c\n\nup @ $END\n  rate(x[5m] @ $MID) \n", &ph);
         assert_eq!(qs.len(), 2);
         assert_eq!(qs[0].expr, "up @ 100");

@@ -140,7 +140,7 @@ fn offset_ms(target: usize) -> i64 {
 pub fn generate(end_secs: i64) -> Dataset {
     let end_ms = end_secs * 1000;
     let start_ms = end_ms - SPAN_SECS * 1000;
-    let mut rng = Rng::new(0x5EED_0F_0AC1E);
+    let mut rng = Rng::new(0x05EE_D0F0_AC1E);
     let mut b = Builder {
         series: Vec::new(),
         start_ms,
@@ -174,7 +174,12 @@ pub fn generate(end_secs: i64) -> Dataset {
                     }
                     b.push(
                         "http_requests_total",
-                        &[("job", job), ("instance", inst), ("method", method), ("code", code)],
+                        &[
+                            ("job", job),
+                            ("instance", inst),
+                            ("method", method),
+                            ("code", code),
+                        ],
                         samples,
                     );
                     idx += 1;
@@ -198,7 +203,11 @@ pub fn generate(end_secs: i64) -> Dataset {
                     (*t, round_to(v, 3))
                 })
                 .collect();
-            b.push("node_temperature_celsius", &[("job", job), ("instance", inst)], temp);
+            b.push(
+                "node_temperature_celsius",
+                &[("job", job), ("instance", inst)],
+                temp,
+            );
 
             let mem: Vec<(i64, f64)> = times
                 .iter()
@@ -216,7 +225,11 @@ pub fn generate(end_secs: i64) -> Dataset {
             let up: Vec<(i64, f64)> = times
                 .iter()
                 .map(|t| {
-                    let v = if target == 7 && *t >= down.0 && *t < down.1 { 0.0 } else { 1.0 };
+                    let v = if target == 7 && *t >= down.0 && *t < down.1 {
+                        0.0
+                    } else {
+                        1.0
+                    };
                     (*t, v)
                 })
                 .collect();
@@ -226,7 +239,12 @@ pub fn generate(end_secs: i64) -> Dataset {
             let version = ["1.2.0", "1.3.1", "2.0.0"][ji];
             b.push(
                 "target_info",
-                &[("job", job), ("instance", inst), ("region", REGIONS[ii]), ("version", version)],
+                &[
+                    ("job", job),
+                    ("instance", inst),
+                    ("region", REGIONS[ii]),
+                    ("version", version),
+                ],
                 info,
             );
         }
@@ -273,8 +291,16 @@ pub fn generate(end_secs: i64) -> Dataset {
                     std::mem::take(&mut bucket_samples[bi]),
                 );
             }
-            b.push("request_duration_seconds_sum", &[("job", job), ("instance", inst)], sum_samples);
-            b.push("request_duration_seconds_count", &[("job", job), ("instance", inst)], count_samples);
+            b.push(
+                "request_duration_seconds_sum",
+                &[("job", job), ("instance", inst)],
+                sum_samples,
+            );
+            b.push(
+                "request_duration_seconds_count",
+                &[("job", job), ("instance", inst)],
+                count_samples,
+            );
         }
     }
 
@@ -282,7 +308,10 @@ pub fn generate(end_secs: i64) -> Dataset {
     for (i, inst) in ["a", "b", "c"].iter().enumerate() {
         let times = b.times(i + 2);
         let gaps: Vec<(i64, i64)> = match i {
-            0 => vec![(b.rel(100 * 60), b.rel(88 * 60)), (b.rel(52 * 60), b.rel(36 * 60))],
+            0 => vec![
+                (b.rel(100 * 60), b.rel(88 * 60)),
+                (b.rel(52 * 60), b.rel(36 * 60)),
+            ],
             1 => vec![(b.rel(20 * 60), b.rel(17 * 60))],
             _ => vec![(b.rel(10 * 60), end_ms)],
         };
@@ -290,9 +319,18 @@ pub fn generate(end_secs: i64) -> Dataset {
             .iter()
             .enumerate()
             .filter(|(_, t)| !gaps.iter().any(|(lo, hi)| **t >= *lo && **t < *hi))
-            .map(|(k, t)| (*t, round_to(50.0 + 20.0 * (k as f64 / 25.0).cos() + i as f64, 2)))
+            .map(|(k, t)| {
+                (
+                    *t,
+                    round_to(50.0 + 20.0 * (k as f64 / 25.0).cos() + i as f64, 2),
+                )
+            })
             .collect();
-        b.push("flaky_gauge", &[("job", "flaky"), ("instance", inst)], samples);
+        b.push(
+            "flaky_gauge",
+            &[("job", "flaky"), ("instance", inst)],
+            samples,
+        );
     }
 
     // Staleness markers. Value = the sample's own timestamp in seconds, as
@@ -334,9 +372,20 @@ pub fn generate(end_secs: i64) -> Dataset {
         let mut ns = Vec::new();
         let mut ds = Vec::new();
         for (k, t) in times.iter().enumerate() {
-            let wobble = if case == "normal" { (k % 5) as f64 } else { 0.0 };
+            let wobble = if case == "normal" {
+                (k % 5) as f64
+            } else {
+                0.0
+            };
             ns.push((*t, num + wobble));
-            ds.push((*t, den + if case == "normal" { (k % 3) as f64 } else { 0.0 }));
+            ds.push((
+                *t,
+                den + if case == "normal" {
+                    (k % 3) as f64
+                } else {
+                    0.0
+                },
+            ));
         }
         b.push("ratio_num", &[("job", "ratio"), ("case", case)], ns);
         b.push("ratio_den", &[("job", "ratio"), ("case", case)], ds);
@@ -361,7 +410,12 @@ pub fn generate(end_secs: i64) -> Dataset {
     }
 
     // The sentinel: one sample just after every other one.
-    let last = b.series.iter().filter_map(|s| s.samples.last().map(|x| x.0)).max().unwrap_or(start_ms);
+    let last = b
+        .series
+        .iter()
+        .filter_map(|s| s.samples.last().map(|x| x.0))
+        .max()
+        .unwrap_or(start_ms);
     b.push("oracle_sentinel", &[], vec![(last + 1, 1.0)]);
 
     Dataset {

@@ -61,11 +61,20 @@ fn spawn(name: &'static str, mut cmd: Command, log: PathBuf, url: String) -> Res
     let child = cmd
         .spawn()
         .with_context(|| format!("starting {name} ({:?})", cmd.get_program()))?;
-    Ok(Server { name, url, child, log })
+    Ok(Server {
+        name,
+        url,
+        child,
+        log,
+    })
 }
 
 /// Polls `GET {url}/-/ready` until it answers 200.
-pub async fn wait_ready(http: &reqwest::Client, server: &mut Server, timeout: Duration) -> Result<()> {
+pub async fn wait_ready(
+    http: &reqwest::Client,
+    server: &mut Server,
+    timeout: Duration,
+) -> Result<()> {
     let deadline = Instant::now() + timeout;
     let url = format!("{}/-/ready", server.url);
     loop {
@@ -76,7 +85,11 @@ pub async fn wait_ready(http: &reqwest::Client, server: &mut Server, timeout: Du
             return Ok(());
         }
         if Instant::now() > deadline {
-            bail!("{} not ready after {timeout:?}; log:\n{}", server.name, server.log_tail());
+            bail!(
+                "{} not ready after {timeout:?}; log:\n{}",
+                server.name,
+                server.log_tail()
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -89,12 +102,20 @@ pub fn start_prometheus(dir: &Path) -> Result<Server> {
     std::fs::write(&config, "global:\n  scrape_interval: 15s\n")?;
     let mut cmd = Command::new("prometheus");
     cmd.arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("tsdb").display()
+        ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--web.enable-remote-write-receiver")
         .arg("--query.lookback-delta=5m")
         .arg("--log.level=warn");
-    spawn("prometheus", cmd, dir.join("prometheus.log"), format!("http://127.0.0.1:{port}"))
+    spawn(
+        "prometheus",
+        cmd,
+        dir.join("prometheus.log"),
+        format!("http://127.0.0.1:{port}"),
+    )
 }
 
 /// Starts `sightline serve` on a fresh data dir.
@@ -108,7 +129,12 @@ pub fn start_sightline(bin: &Path, dir: &Path) -> Result<Server> {
         .arg(&data)
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"));
-    spawn("sightline", cmd, dir.join("sightline.log"), format!("http://127.0.0.1:{port}"))
+    spawn(
+        "sightline",
+        cmd,
+        dir.join("sightline.log"),
+        format!("http://127.0.0.1:{port}"),
+    )
 }
 
 /// Secrets for the oracle's tenant.

@@ -112,3 +112,14 @@ pub fn router(state: AppState) -> Router {
 async fn metrics_text(axum::extract::State(s): axum::extract::State<AppState>) -> String {
     s.metrics.as_ref().map(|h| h.render()).unwrap_or_default()
 }
+
+/// Serves the router on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

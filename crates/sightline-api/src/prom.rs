@@ -126,16 +126,27 @@ impl Serialize for QueryData<'_> {
 }
 
 #[derive(Serialize)]
-struct Success<T: Serialize> {
+struct Success<'a, T: Serialize> {
     status: &'static str,
     data: T,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    infos: &'a [String],
 }
 
 fn ok<T: Serialize>(data: T) -> Response {
-    match serde_json::to_vec(&Success {
+    respond(data, &[], &[])
+}
+
+fn respond<T: Serialize>(data: T, warnings: &[String], infos: &[String]) -> Response {
+    let body = Success {
         status: "success",
         data,
-    }) {
+        warnings,
+        infos,
+    };
+    match serde_json::to_vec(&body) {
         Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(e) => ApiError::Internal(format!("encoding the response: {e}")).into_response(),
     }
@@ -176,8 +187,8 @@ pub async fn query(
         let q = required(&p, "query")?;
         let t = p.time("time")?.unwrap_or_else(now_ms);
         let lookback = p.duration("lookback_delta")?;
-        let v = s.engine.instant_query(tenant, q, t, lookback).await?;
-        Ok(ok(QueryData(&v)))
+        let a = s.engine.instant_query(tenant, q, t, lookback).await?;
+        Ok(respond(QueryData(&a.value), &a.warnings, &a.infos))
     }
     .await;
     finish(&scope, "query", r)
@@ -211,8 +222,8 @@ pub async fn query_range(
             ));
         }
         let lookback = p.duration("lookback_delta")?;
-        let v = s.engine.range_query(tenant, q, start, end, step, lookback).await?;
-        Ok(ok(QueryData(&v)))
+        let a = s.engine.range_query(tenant, q, start, end, step, lookback).await?;
+        Ok(respond(QueryData(&a.value), &a.warnings, &a.infos))
     }
     .await;
     finish(&scope, "query_range", r)

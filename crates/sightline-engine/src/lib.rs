@@ -16,7 +16,7 @@ mod flush;
 mod query;
 
 pub use error::EngineError;
-pub use query::{EngineConfig, QueryLimits};
+pub use query::{Answer, EngineConfig, QueryLimits};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

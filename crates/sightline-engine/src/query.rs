@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sightline_core::{Labels, Matcher, Sample, TenantId};
-use sightline_eval::{EvalError, QueryOptions, Queryable, Series, Value};
+use sightline_eval::{Annotation, AnnotationKind, EvalError, QueryOptions, Queryable, Series, Value};
 use sightline_plan::{PlanLimits, Selection};
 use sightline_promql::ast::Expr;
 
@@ -51,6 +51,38 @@ impl Default for EngineConfig {
             head_max_samples: 20_000_000,
             wal_max_pending_bytes: 512 << 20,
             limits: QueryLimits::default(),
+        }
+    }
+}
+
+/// A query's result with the warnings and infos Prometheus would attach.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub value: Value,
+    pub warnings: Vec<String>,
+    pub infos: Vec<String>,
+    annotations: Vec<Annotation>,
+}
+
+impl From<(Value, Vec<Annotation>)> for Answer {
+    fn from((value, annotations): (Value, Vec<Annotation>)) -> Self {
+        Answer {
+            value,
+            warnings: Vec::new(),
+            infos: Vec::new(),
+            annotations,
+        }
+    }
+}
+
+impl Answer {
+    /// Renders the annotations with their positions in `query`.
+    fn render(&mut self, query: &str) {
+        for a in self.annotations.drain(..) {
+            match a.kind {
+                AnnotationKind::Warning => self.warnings.push(a.render(query)),
+                AnnotationKind::Info => self.infos.push(a.render(query)),
+            }
         }
     }
 }
@@ -136,9 +168,9 @@ impl Engine {
         sightline_promql::parse(query).map_err(|e| EngineError::BadData(e.to_string()))
     }
 
-    async fn run_eval<F>(self: &Arc<Self>, tenant: &TenantId, f: F) -> Result<Value, EngineError>
+    async fn run_eval<F>(self: &Arc<Self>, tenant: &TenantId, f: F) -> Result<Answer, EngineError>
     where
-        F: FnOnce(&TenantView) -> Result<Value, EvalError> + Send + 'static,
+        F: FnOnce(&TenantView) -> Result<(Value, Vec<Annotation>), EvalError> + Send + 'static,
     {
         let view = TenantView {
             engine: self.clone(),
@@ -150,7 +182,7 @@ impl Engine {
         match tokio::time::timeout(timeout, task).await {
             Err(_) => Err(EngineError::Timeout("query execution".into())),
             Ok(Err(join)) => Err(EngineError::Internal(format!("query task failed: {join}"))),
-            Ok(Ok(r)) => r.map_err(EngineError::from),
+            Ok(Ok(r)) => r.map(Answer::from).map_err(EngineError::from),
         }
     }
 
@@ -161,13 +193,15 @@ impl Engine {
         query: &str,
         t_ms: i64,
         lookback_delta_ms: Option<i64>,
-    ) -> Result<Value, EngineError> {
+    ) -> Result<Answer, EngineError> {
         let expr = Self::parse(query)?;
         let opts = self.options(lookback_delta_ms);
-        self.run_eval(tenant, move |v| {
-            sightline_eval::eval_instant(&expr, t_ms, &opts, v)
-        })
-        .await
+        let q = query.to_string();
+        let mut a = self
+            .run_eval(tenant, move |v| sightline_eval::eval_instant_with_annotations(&expr, t_ms, &opts, v))
+            .await?;
+        a.render(&q);
+        Ok(a)
     }
 
     /// A range query for `tenant`.
@@ -179,17 +213,21 @@ impl Engine {
         end_ms: i64,
         step_ms: i64,
         lookback_delta_ms: Option<i64>,
-    ) -> Result<Value, EngineError> {
+    ) -> Result<Answer, EngineError> {
         let expr = Self::parse(query)?;
         let limits = PlanLimits {
             max_points_per_series: self.cfg.limits.max_points_per_series,
         };
         sightline_plan::check_range(start_ms, end_ms, step_ms, &limits)?;
         let opts = self.options(lookback_delta_ms);
-        self.run_eval(tenant, move |v| {
-            sightline_eval::eval_range(&expr, start_ms, end_ms, step_ms, &opts, v)
-        })
-        .await
+        let q = query.to_string();
+        let mut a = self
+            .run_eval(tenant, move |v| {
+                sightline_eval::eval_range_with_annotations(&expr, start_ms, end_ms, step_ms, &opts, v)
+            })
+            .await?;
+        a.render(&q);
+        Ok(a)
     }
 
     /// The label sets of `tenant`'s series that match any of `match_sets`

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use sightline_core::{Labels, Sample};
 
 use crate::EvalError;
-use crate::ast::{AggOp, AggregateExpr, Expr};
+use crate::annotations;
+use crate::ast::{AggOp, AggregateExpr, Expr, Span};
 use crate::engine::{Elem, Ev, Matrix, SeriesV};
 use crate::functions::{go_max, go_min, string_arg, unparen};
 use crate::util::{format_float_plain, go_quote, kahan_inc, keep_labels, match_labels, quantile};
@@ -113,9 +114,28 @@ pub(crate) fn eval_aggregate(ev: &Ev, a: &AggregateExpr) -> Result<Matrix, EvalE
     } else {
         aggregate_simple(ev, a.op, &params, &input, &group_of, result)?
     };
+    if a.op == AggOp::Quantile
+        && let Some(p) = a.param.as_deref()
+    {
+        warn_invalid_quantiles(ev, &params, &result, p.span());
+    }
     let total: usize = result.iter().map(|s| s.points.len()).sum();
     ev.ctx.set_samples(original + total)?;
     Ok(result)
+}
+
+/// Warns about each out-of-range quantile used at a step that produced
+/// output.
+fn warn_invalid_quantiles(ev: &Ev, params: &Params, result: &Matrix, span: Span) {
+    for (step, ts) in ev.steps().enumerate() {
+        let q = params.values.get(step).copied().unwrap_or(f64::NAN);
+        if !q.is_nan() && (0.0..=1.0).contains(&q) {
+            continue;
+        }
+        if result.iter().any(|s| s.points.iter().any(|p| p.t == ts)) {
+            ev.ctx.annotate(annotations::invalid_quantile(q, span));
+        }
+    }
 }
 
 /// State of one group at one step.
@@ -317,6 +337,13 @@ fn aggregate_k(
         let mut heaps: Vec<Option<Heap>> = vec![None; n_groups];
         let k = (param as i64).min(input.len() as i64);
         let ratio = param.clamp(-1.0, 1.0);
+        if op == AggOp::LimitRatio
+            && ratio != param
+            && let Some(p) = a.param.as_deref()
+        {
+            ev.ctx
+                .annotate(annotations::invalid_ratio(param, ratio, p.span()));
+        }
         let skip_step = match op {
             AggOp::LimitRatio => param == 0.0,
             _ => k < 1,

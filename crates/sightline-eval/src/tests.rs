@@ -75,7 +75,10 @@ fn agg(op: AggOp, e: Expr, grouping: Option<(bool, &[&str])>) -> Expr {
     })
 }
 
-fn store(series: &[(&[(&str, &str)], &[(i64, f64)])]) -> MemStorage {
+/// A series as label pairs and (time, value) points.
+type SeriesSpec<'a> = (&'a [(&'a str, &'a str)], &'a [(i64, f64)]);
+
+fn store(series: &[SeriesSpec]) -> MemStorage {
     let mut s = MemStorage::new();
     for (l, pts) in series {
         s.add(labels(l), pts.iter().map(|&(t, v)| Sample { t, v }));
@@ -387,4 +390,57 @@ fn selection_windows_cover_lookback_ranges_and_offsets() {
     });
     let w = selections(&sq, 30 * M, 30 * M, 0, &opts);
     assert_eq!((w[0].1, w[0].2), (15 * M + 1, 30 * M));
+}
+
+/// Annotations as rendered for the query text.
+fn rendered(q: &str, range: bool, s: &MemStorage) -> Vec<String> {
+    let e = sightline_promql::parse(q).expect("parses");
+    let opts = QueryOptions::default();
+    let (_, annos) = if range {
+        crate::eval_range_with_annotations(&e, 0, 2 * M, M, &opts, s).expect("evaluates")
+    } else {
+        crate::eval_instant_with_annotations(&e, 2 * M, &opts, s).expect("evaluates")
+    };
+    annos.iter().map(|a| a.render(q)).collect()
+}
+
+#[test]
+fn annotations_carry_prometheus_wording_and_position() {
+    let s = store(&[
+        (
+            &[("__name__", "gauge")],
+            &[(0, 1.0), (M, 2.0), (2 * M, 3.0)],
+        ),
+        (
+            &[("__name__", "c_total")],
+            &[(0, 1.0), (M, 2.0), (2 * M, 3.0)],
+        ),
+    ]);
+    assert_eq!(
+        rendered("rate(gauge[5m])", false, &s),
+        [
+            "PromQL info: metric might not be a counter, name does not end in \
+          _total/_sum/_count/_bucket: \"gauge\" (1:6)"
+        ]
+    );
+    assert!(rendered("rate(c_total[5m])", false, &s).is_empty());
+    assert_eq!(
+        rendered("sum(sort(gauge))", true, &s),
+        [
+            "PromQL warning: sort is ineffective for range queries since results are \
+          always ordered by labels (1:5)"
+        ]
+    );
+    assert!(rendered("sort(gauge)", false, &s).is_empty());
+    assert_eq!(
+        rendered("quantile(1.5, gauge)", false, &s),
+        ["PromQL warning: quantile value should be between 0 and 1, got 1.5 (1:10)"]
+    );
+    assert_eq!(
+        rendered("histogram_quantile(0.5, gauge)", false, &s),
+        [
+            "PromQL warning: bucket label \"le\" is missing or has a malformed value of \"\" \
+          for metric name \"gauge\" (1:25)"
+        ]
+    );
 }

@@ -63,9 +63,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", s.listen))?;
     tracing::info!(addr = %listener.local_addr()?, data_dir = %s.data_dir.display(), "listening");
-    axum::serve(listener, sightline_api::router(state))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    sightline_api::serve(listener, state, shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -2,9 +2,10 @@
 //! Each is applied per series and step to the samples in the window
 //! `(ref - range, ref]`; a window without samples yields no point.
 
-use sightline_core::Sample;
+use sightline_core::{METRIC_NAME, Sample};
 
 use crate::EvalError;
+use crate::annotations;
 use crate::ast::{Call, Expr};
 use crate::engine::{Ev, Matrix, SeriesV};
 use crate::functions::{absent_labels, unparen};
@@ -77,8 +78,27 @@ pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Ma
                 range_ms: input.range,
                 params: &params,
             };
+            if name == "quantile_over_time" {
+                let q = params.first().copied().unwrap_or(f64::NAN);
+                if q.is_nan() || !(0.0..=1.0).contains(&q) {
+                    ev.ctx
+                        .annotate(annotations::invalid_quantile(q, c.args[0].span()));
+                }
+            }
             if let Some(v) = apply(name, &st)? {
                 points.push(Sample { t: ts, v });
+            }
+        }
+        if (name == "rate" || name == "increase") && !points.is_empty() {
+            let metric = labels.get(METRIC_NAME).unwrap_or("");
+            if !metric.is_empty()
+                && !["_total", "_sum", "_count", "_bucket"]
+                    .iter()
+                    .any(|suffix| metric.ends_with(suffix))
+            {
+                let span = unparen(&c.args[matrix_arg]).span();
+                ev.ctx
+                    .annotate(annotations::possible_non_counter(metric, span));
             }
         }
         if !points.is_empty() {

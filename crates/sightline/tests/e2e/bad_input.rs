@@ -72,15 +72,12 @@ async fn every_kind_of_bad_request_is_refused_clearly() {
 
     // Too large: 413.
     let big: Vec<_> = (0..200)
-        .map(|i| {
-            series(
-                &[
-                    ("__name__", "m"),
-                    ("i", &i.to_string()),
-                    ("pad", &"x".repeat(50)),
-                ],
-                &[(now, 1.0)],
-            )
+        .map(|i: u64| {
+            // Incompressible padding, so the compressed body is large too.
+            let pad: String = (0..4)
+                .map(|k| format!("{:016x}", (i * 4 + k).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+                .collect();
+            series(&[("__name__", "m"), ("i", &i.to_string()), ("pad", &pad)], &[(now, 1.0)])
         })
         .collect();
     let big = write_body(big);

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::harness::{Server, get, now_ms, push, series, write_body};
+use crate::harness::{Server, get, now_ms, series, write_body};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn acknowledged_samples_survive_sigkill_and_a_torn_wal_tail() {

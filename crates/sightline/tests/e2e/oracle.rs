@@ -231,9 +231,9 @@ async fn answers_equal_prometheus_over_the_same_remote_written_samples() {
         }
         for run in runs {
             let mut pa: Vec<&str> = run.iter().map(String::as_str).collect();
-            pa.extend([purl.as_str(), q]);
+            pa.extend(["--", purl.as_str(), q]);
             let mut sa: Vec<&str> = run.iter().map(String::as_str).collect();
-            sa.extend([sl_url.as_str(), q]);
+            sa.extend(["--", sl_url.as_str(), q]);
             let (p, s) = (normalize(&promtool(&pa)), normalize(&promtool(&sa)));
             compared += 1;
             if p.is_empty() {
