@@ -225,7 +225,7 @@ impl ControlPlane {
     pub async fn list_tokens(&self) -> Result<Vec<TokenInfo>, ControlError> {
         let rows = sqlx::query(
             "SELECT id, tenant_id, kind, description, created_at, expires_at, revoked_at \
-             FROM tokens ORDER BY created_at, id",
+             FROM tokens ORDER BY created_at, rowid",
         )
         .fetch_all(&self.pool)
         .await?;
