@@ -22,6 +22,9 @@ use tokio::sync::Mutex;
 
 use crate::ArchiveError;
 
+const YEAR_0_MS: i64 = -62_167_219_200_000;
+const YEAR_9999_END_MS: i64 = 253_402_300_799_999;
+
 /// One series read from the archive.
 pub type ArchivedSeries = (Labels, Vec<Sample>);
 
@@ -157,8 +160,9 @@ impl Archive {
     ) -> Result<Vec<RecordBatch>, ArchiveError> {
         let dates = self.tenant_dates(tenant).await?;
         let (d0, d1) = (
-            sightline_core::time::utc_date(start),
-            sightline_core::time::utc_date(end),
+            // Dates compare as strings, which holds for years 0000-9999.
+            sightline_core::time::utc_date(start.clamp(YEAR_0_MS, YEAR_9999_END_MS)),
+            sightline_core::time::utc_date(end.clamp(YEAR_0_MS, YEAR_9999_END_MS)),
         );
         if !dates.iter().any(|d| *d >= d0 && *d <= d1) {
             return Ok(Vec::new());
@@ -382,6 +386,12 @@ mod tests {
         assert_eq!(got, vec![(s1.clone(), ys.clone())]);
         let series = ar.series(&a, &[], 0, 2 * day).await.expect("series");
         assert_eq!(series, vec![s1, s2]);
+        // Prometheus's min/max times (look-ups without bounds) still find them.
+        let all = ar
+            .series(&a, &[], -9_223_309_901_257_974, 9_223_309_901_257_974)
+            .await
+            .expect("series");
+        assert_eq!(all.len(), 2);
         let none = TenantId::new("c").expect("valid");
         assert!(
             ar.select(&none, &m, 0, 2 * day)

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sightline_core::{Labels, Matcher, Sample, TenantId};
-use sightline_eval::{Annotation, AnnotationKind, EvalError, QueryOptions, Queryable, Series, Value};
+use sightline_eval::{
+    Annotation, AnnotationKind, EvalError, QueryOptions, Queryable, Series, Value,
+};
 use sightline_plan::{PlanLimits, Selection};
 use sightline_promql::ast::Expr;
 
@@ -198,7 +200,9 @@ impl Engine {
         let opts = self.options(lookback_delta_ms);
         let q = query.to_string();
         let mut a = self
-            .run_eval(tenant, move |v| sightline_eval::eval_instant_with_annotations(&expr, t_ms, &opts, v))
+            .run_eval(tenant, move |v| {
+                sightline_eval::eval_instant_with_annotations(&expr, t_ms, &opts, v)
+            })
             .await?;
         a.render(&q);
         Ok(a)
@@ -223,7 +227,9 @@ impl Engine {
         let q = query.to_string();
         let mut a = self
             .run_eval(tenant, move |v| {
-                sightline_eval::eval_range_with_annotations(&expr, start_ms, end_ms, step_ms, &opts, v)
+                sightline_eval::eval_range_with_annotations(
+                    &expr, start_ms, end_ms, step_ms, &opts, v,
+                )
             })
             .await?;
         a.render(&q);

@@ -77,7 +77,10 @@ async fn every_kind_of_bad_request_is_refused_clearly() {
             let pad: String = (0..4)
                 .map(|k| format!("{:016x}", (i * 4 + k).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
                 .collect();
-            series(&[("__name__", "m"), ("i", &i.to_string()), ("pad", &pad)], &[(now, 1.0)])
+            series(
+                &[("__name__", "m"), ("i", &i.to_string()), ("pad", &pad)],
+                &[(now, 1.0)],
+            )
         })
         .collect();
     let big = write_body(big);

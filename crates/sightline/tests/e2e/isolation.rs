@@ -138,4 +138,19 @@ async fn tenants_see_only_their_own_series_counts_and_values() {
         .expect("get");
     let v: Value = resp.json().await.expect("json");
     assert_eq!(v["data"], serde_json::json!(["only_a", "shared_metric"]));
+
+    // Ingest and query counters by tenant on /metrics.
+    let text = reqwest::get(format!("{}/metrics", srv.url))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for want in [
+        "sightline_ingest_samples_total{tenant=\"alpha\"} 15",
+        "sightline_ingest_samples_total{tenant=\"beta\"} 15",
+        "sightline_query_requests_total{tenant=\"alpha\",endpoint=\"query\",outcome=\"success\"}",
+    ] {
+        assert!(text.contains(want), "{want} not in /metrics:\n{text}");
+    }
 }
