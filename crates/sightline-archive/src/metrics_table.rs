@@ -17,7 +17,9 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
-use sightline_core::{Labels, METRIC_NAME, MatchOp, Matcher, Sample, TenantId, matches_all};
+use sightline_core::{
+    Labels, METRIC_NAME, MatchOp, Matcher, Sample, TenantId, matches_all, sort_dedup,
+};
 use tokio::sync::Mutex;
 
 use crate::ArchiveError;
@@ -337,11 +339,6 @@ fn string_col(b: &RecordBatch, i: usize) -> Result<&StringArray, ArchiveError> {
 
 fn parse_labels(s: &str) -> Result<Labels, ArchiveError> {
     serde_json::from_str(s).map_err(|e| ArchiveError::Corrupt(format!("labels {s:?}: {e}")))
-}
-
-fn sort_dedup(s: &mut Vec<Sample>) {
-    s.sort_by_key(|x| x.t);
-    s.dedup_by_key(|x| x.t);
 }
 
 #[cfg(test)]

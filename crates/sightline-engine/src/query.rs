@@ -139,7 +139,7 @@ impl Engine {
             match merged.get_mut(&l) {
                 Some(v) => {
                     v.extend(s);
-                    sightline_ingest::head::sort_dedup(v);
+                    sightline_core::sort_dedup(v);
                 }
                 None => {
                     merged.insert(l, s);

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
-use sightline_core::{Labels, METRIC_NAME, MatchOp, Matcher, Sample, TenantId, matches_all};
+use sightline_core::{
+    Labels, METRIC_NAME, MatchOp, Matcher, Sample, TenantId, matches_all, sort_dedup,
+};
 
 use crate::record::WriteBatch;
 
@@ -239,17 +241,4 @@ impl Head {
             e.entry(k).or_insert(v);
         }
     }
-}
-
-/// Sorts by time and keeps the last-written value for a repeated timestamp.
-pub fn sort_dedup(s: &mut Vec<Sample>) {
-    s.sort_by_key(|x| x.t);
-    let mut out: Vec<Sample> = Vec::with_capacity(s.len());
-    for x in s.drain(..) {
-        match out.last_mut() {
-            Some(l) if l.t == x.t => *l = x,
-            _ => out.push(x),
-        }
-    }
-    *s = out;
 }
