@@ -56,7 +56,11 @@ impl Params {
 
     /// A required time parameter.
     pub fn time(&self, key: &str) -> Result<Option<i64>, ApiError> {
-        self.get(key).map(|v| parse_time(key, v)).transpose()
+        // An empty value means "not given", as in Prometheus.
+        self.get(key)
+            .filter(|v| !v.is_empty())
+            .map(|v| parse_time(key, v))
+            .transpose()
     }
 
     /// A duration parameter (float seconds or a PromQL duration).

@@ -98,8 +98,7 @@ impl Archive {
         file_stem: &str,
     ) -> Result<usize, ArchiveError> {
         // date -> rows (labels json, metric, series id, t, v)
-        let mut by_day: BTreeMap<String, Vec<(Arc<str>, Arc<str>, u64, i64, f64)>> =
-            BTreeMap::new();
+        let mut by_day: BTreeMap<String, Vec<Row>> = BTreeMap::new();
         for (labels, samples) in series {
             let json: Arc<str> = serde_json::to_string(labels)
                 .map_err(|e| ArchiveError::Corrupt(e.to_string()))?
@@ -114,31 +113,19 @@ impl Archive {
             }
         }
         let mut rows_written = 0;
-        for (date, mut rows) in by_day {
-            rows.sort_by(|a, b| a.1.cmp(&b.1).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+        for (date, rows) in by_day {
             let n = rows.len();
-            let cols: Vec<ArrayRef> = vec![
-                Arc::new(StringArray::from(vec![tenant.as_str(); n])),
-                Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.2))),
-                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &*r.1))),
-                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &*r.0))),
-                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.3))),
-                Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.4))),
-            ];
-            let batch = RecordBatch::try_new(self.schema.clone(), cols)?;
-            let props = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(ZstdLevel::default()))
-                .set_max_row_group_row_count(Some(1 << 20))
-                .build();
-            let mut buf = Vec::new();
-            let mut w = ArrowWriter::try_new(&mut buf, self.schema.clone(), Some(props))?;
-            w.write(&batch)?;
-            w.close()?;
+            // Sorting and compressing are CPU work: off the async workers.
+            let (schema, t) = (self.schema.clone(), tenant.clone());
+            let buf = tokio::task::spawn_blocking(move || encode_parquet(schema, &t, rows))
+                .await
+                .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;
             let path = ObjPath::from(format!(
                 "{}/date={date}/{file_stem}.parquet",
                 Self::tenant_prefix(tenant)
             ));
             self.store.put(&path, PutPayload::from(buf)).await?;
+            self.sync(&path).await?;
             self.dates
                 .lock()
                 .await
@@ -148,6 +135,29 @@ impl Archive {
             rows_written += n;
         }
         Ok(rows_written)
+    }
+
+    /// Makes a file written through the local store durable: the store's
+    /// `put` renames a temporary file into place but does not fsync, and
+    /// the WAL segments behind a flush are deleted right after it.
+    async fn sync(&self, path: &ObjPath) -> Result<(), ArchiveError> {
+        let file = std::path::PathBuf::from(format!("{}/{}", self.root, path));
+        let root = std::path::PathBuf::from(&self.root);
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::File::open(&file)?.sync_all()?;
+            let mut dir = file.parent();
+            while let Some(d) = dir {
+                std::fs::File::open(d)?.sync_all()?;
+                if d == root {
+                    break;
+                }
+                dir = d.parent();
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| ArchiveError::Corrupt(format!("sync task failed: {e}")))??;
+        Ok(())
     }
 
     /// Runs a scoped query over one tenant's metrics table and returns the
@@ -321,6 +331,37 @@ impl Archive {
         let files: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
         Ok(files.len())
     }
+}
+
+type Row = (Arc<str>, Arc<str>, u64, i64, f64);
+
+/// One day's rows of a tenant as a Parquet file, sorted by metric name,
+/// series and time so that row-group statistics prune by name.
+fn encode_parquet(
+    schema: SchemaRef,
+    tenant: &TenantId,
+    mut rows: Vec<Row>,
+) -> Result<Vec<u8>, ArchiveError> {
+    rows.sort_by(|a, b| a.1.cmp(&b.1).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+    let n = rows.len();
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec![tenant.as_str(); n])),
+        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.2))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &*r.1))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &*r.0))),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.3))),
+        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.4))),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols)?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(1 << 20))
+        .build();
+    let mut buf = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props))?;
+    w.write(&batch)?;
+    w.close()?;
+    Ok(buf)
 }
 
 fn name_eq(matchers: &[Matcher]) -> Option<&str> {

@@ -83,7 +83,10 @@ const CACHE_TTL: Duration = Duration::from_secs(5);
 /// The control-plane store.
 pub struct ControlPlane {
     pool: SqlitePool,
-    cache: Mutex<HashMap<String, (Option<Authenticated>, Instant)>>,
+    /// Bumped by every revocation; a look-up that started before a
+    /// revocation does not put its (possibly stale) answer in the cache.
+    epoch: std::sync::atomic::AtomicU64,
+    cache: Mutex<HashMap<String, (Option<Authenticated>, Instant, Option<i64>)>>,
 }
 
 fn now_secs() -> i64 {
@@ -120,6 +123,7 @@ impl ControlPlane {
         sqlx::migrate!("../../migrations/sqlite").run(&pool).await?;
         Ok(ControlPlane {
             pool,
+            epoch: std::sync::atomic::AtomicU64::new(0),
             cache: Mutex::new(HashMap::new()),
         })
     }
@@ -252,6 +256,7 @@ impl ControlPlane {
                 .bind(now_secs())
                 .execute(&self.pool)
                 .await?;
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.cache.lock().map(|mut c| c.clear()).ok();
         if res.rows_affected() == 0 {
             let exists = sqlx::query("SELECT 1 FROM tokens WHERE id = ?1")
@@ -283,11 +288,13 @@ impl ControlPlane {
         }
         let hash = digest(secret);
         if let Ok(c) = self.cache.lock()
-            && let Some((a, at)) = c.get(&hash)
+            && let Some((a, at, expires)) = c.get(&hash)
             && at.elapsed() < CACHE_TTL
+            && expires.is_none_or(|e| e > now_secs())
         {
             return Ok(a.clone());
         }
+        let epoch = self.epoch.load(std::sync::atomic::Ordering::SeqCst);
         let row = sqlx::query(
             "SELECT id, tenant_id, kind, expires_at FROM tokens \
              WHERE secret_hash = ?1 AND revoked_at IS NULL",
@@ -296,10 +303,12 @@ impl ControlPlane {
         .fetch_optional(&self.pool)
         .await?;
         let now = now_secs();
+        let mut expires_at = None;
         let auth = match row {
             None => None,
             Some(r) => {
                 let expires: Option<i64> = r.get(3);
+                expires_at = expires;
                 if expires.is_some_and(|e| e <= now) {
                     None
                 } else {
@@ -315,11 +324,13 @@ impl ControlPlane {
                 }
             }
         };
-        if let Ok(mut c) = self.cache.lock() {
+        if let Ok(mut c) = self.cache.lock()
+            && self.epoch.load(std::sync::atomic::Ordering::SeqCst) == epoch
+        {
             if c.len() > 100_000 {
                 c.clear();
             }
-            c.insert(hash, (auth.clone(), Instant::now()));
+            c.insert(hash, (auth.clone(), Instant::now(), expires_at));
         }
         Ok(auth)
     }

@@ -2,7 +2,7 @@
 //! then releases it (deleting its WAL segments).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::{Engine, EngineError};
 
@@ -25,11 +25,9 @@ impl Engine {
         // Oldest first: releasing a part deletes every WAL segment up to its
         // own, so an older part must never be left behind a newer one.
         while let Some(frozen) = pending.first() {
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default();
-            let stem = format!("wal{:016}-{nanos}", frozen.last_segment);
+            // Named after the WAL segment it empties, so a retried flush
+            // overwrites its own earlier attempt instead of adding a copy.
+            let stem = format!("wal{:016}", frozen.last_segment);
             for (tenant, th) in frozen.data.tenants() {
                 let series = th.series().iter().map(|s| (&s.labels, &s.samples[..]));
                 rows += self.archive.write_metrics(tenant, series, &stem).await?;
@@ -61,11 +59,13 @@ impl Engine {
         loop {
             tick.tick().await;
             let samples = self.ingestor.head().active_samples();
-            if samples == 0 {
+            // A part whose earlier flush failed is retried even when idle.
+            let retry = !self.flush_lock.lock().await.is_empty();
+            if samples == 0 && !retry {
                 last = Instant::now();
                 continue;
             }
-            if samples >= self.cfg.head_max_samples || last.elapsed() >= interval {
+            if retry || samples >= self.cfg.head_max_samples || last.elapsed() >= interval {
                 if let Err(e) = self.flush().await {
                     tracing::error!(error = %e, "flush failed; will retry");
                 }

@@ -123,23 +123,27 @@ impl Engine {
     /// Reads one selection from the head and the archive, merged.
     pub async fn read(&self, sel: &Selection) -> Result<Vec<(Labels, Vec<Sample>)>, EngineError> {
         let tenant = sel.tenant();
-        let mut merged: HashMap<Labels, Vec<Sample>> = HashMap::new();
+        // Head first, archive second: a flush writes the archive before it
+        // releases the head, so whatever moves between the two reads is
+        // seen at least once (and de-duplicated by timestamp).
+        let mut merged: HashMap<Labels, Vec<Sample>> = self
+            .ingestor
+            .head()
+            .select(tenant, sel.matchers(), sel.start_ms(), sel.end_ms())
+            .into_iter()
+            .collect();
         let archived = self
             .archive
             .select(tenant, sel.matchers(), sel.start_ms(), sel.end_ms())
             .await?;
         for (l, s) in archived {
-            merged.insert(l, s);
-        }
-        for (l, s) in
-            self.ingestor
-                .head()
-                .select(tenant, sel.matchers(), sel.start_ms(), sel.end_ms())
-        {
             match merged.get_mut(&l) {
                 Some(v) => {
-                    v.extend(s);
-                    sightline_core::sort_dedup(v);
+                    // Archive first, head after: the head's value wins a tie.
+                    let mut all = s;
+                    all.append(v);
+                    sightline_core::sort_dedup(&mut all);
+                    *v = all;
                 }
                 None => {
                     merged.insert(l, s);
@@ -254,21 +258,18 @@ impl Engine {
         let mut out = BTreeSet::new();
         for m in sets {
             let sel = Selection::new(tenant.clone(), m.clone(), start_ms, end_ms)?;
-            for l in self
-                .archive
-                .series(sel.tenant(), sel.matchers(), sel.start_ms(), sel.end_ms())
-                .await?
-            {
-                out.insert(l);
-            }
-            for (l, _) in self.ingestor.head().select(
+            // Head first, archive second (see `read`).
+            out.extend(self.ingestor.head().series(
                 sel.tenant(),
                 sel.matchers(),
                 sel.start_ms(),
                 sel.end_ms(),
-            ) {
-                out.insert(l);
-            }
+            ));
+            out.extend(
+                self.archive
+                    .series(sel.tenant(), sel.matchers(), sel.start_ms(), sel.end_ms())
+                    .await?,
+            );
             if out.len() > self.cfg.limits.max_series {
                 return Err(EngineError::Execution(format!(
                     "the match matched more than the limit of {} series",

@@ -4,7 +4,7 @@
 //! frozen parts waiting to be archived. Reads see all of them; a series that
 //! appears in several parts is merged by timestamp.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -216,6 +216,39 @@ impl Head {
             }
         }
         v
+    }
+
+    /// The label sets of `tenant`'s series matching all matchers with a
+    /// sample in `[start, end]`, without copying samples.
+    pub fn series(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Vec<Labels> {
+        let g = self.inner.read();
+        let parts = g
+            .frozen
+            .iter()
+            .map(|d| d.as_ref())
+            .chain(std::iter::once(&g.active));
+        let mut out: HashSet<&Labels, ahash::RandomState> = HashSet::default();
+        for part in parts {
+            let Some(th) = part.tenants.get(tenant) else {
+                continue;
+            };
+            for s in th.candidates(matchers) {
+                let lo = s.samples.partition_point(|x| x.t < start);
+                if lo < s.samples.len()
+                    && s.samples[lo].t <= end
+                    && matches_all(matchers, &s.labels)
+                {
+                    out.insert(&s.labels);
+                }
+            }
+        }
+        out.into_iter().cloned().collect()
     }
 
     /// Metadata of one tenant.

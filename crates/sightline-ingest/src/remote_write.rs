@@ -181,6 +181,17 @@ pub fn decode_proto(
             samples,
         });
     }
+    if let Some(m) = req.metadata.iter().find(|m| {
+        m.metric_family_name.len() > limits.max_label_bytes
+            || m.help.len() > limits.max_label_bytes
+            || m.unit.len() > limits.max_label_bytes
+    }) {
+        return Err(IngestError::BadInput(format!(
+            "metadata of {:?} has a field longer than {} bytes",
+            truncate(&m.metric_family_name),
+            limits.max_label_bytes
+        )));
+    }
     let metadata = req
         .metadata
         .into_iter()

@@ -85,6 +85,8 @@ pub fn replay_segment(path: &Path, mut f: impl FnMut(&[u8])) -> io::Result<Repla
 pub struct SegmentWriter {
     pub no: u64,
     file: File,
+    /// Bytes durably written so far.
+    len: u64,
 }
 
 impl SegmentWriter {
@@ -95,13 +97,31 @@ impl SegmentWriter {
             .open(segment_path(dir, no))?;
         // Make the new file's directory entry durable too.
         File::open(dir)?.sync_all()?;
-        Ok(SegmentWriter { no, file })
+        let len = file.metadata()?.len();
+        Ok(SegmentWriter { no, file, len })
     }
 
-    /// Writes framed bytes and waits until they are on disk.
+    /// Writes framed bytes and waits until they are on disk. On failure the
+    /// segment is cut back to its last durable length, so that a later
+    /// write does not land behind a torn frame (which replay would cut,
+    /// taking the later write with it).
     pub fn write_durable(&mut self, framed: &[u8]) -> io::Result<()> {
-        self.file.write_all(framed)?;
-        self.file.sync_data()
+        let res = self
+            .file
+            .write_all(framed)
+            .and_then(|()| self.file.sync_data());
+        match res {
+            Ok(()) => {
+                self.len += framed.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                self.file
+                    .set_len(self.len)
+                    .and_then(|()| self.file.sync_all())?;
+                Err(e)
+            }
+        }
     }
 }
 

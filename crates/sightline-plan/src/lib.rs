@@ -122,8 +122,10 @@ pub fn check_range(
             "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
         ));
     }
-    let points = (end_ms - start_ms) / step_ms + 1;
-    if points > limits.max_points_per_series {
+    // Widened so that no pair of i64 times can overflow; as in Prometheus,
+    // the limit bounds (end - start) / step.
+    let intervals = (i128::from(end_ms) - i128::from(start_ms)) / i128::from(step_ms);
+    if intervals > i128::from(limits.max_points_per_series) {
         return Err(PlanError::Limit(format!(
             "exceeded maximum resolution of {} points per timeseries. Try decreasing the query resolution (?step=XX)",
             limits.max_points_per_series
@@ -150,8 +152,9 @@ mod tests {
     #[test]
     fn range_limits() {
         let l = PlanLimits::default();
-        assert!(check_range(0, 10_000, 1, &l).is_ok());
-        assert!(check_range(0, 11_000, 1, &l).is_err());
+        assert!(check_range(0, 11_000, 1, &l).is_ok());
+        assert!(check_range(0, 11_001, 1, &l).is_err());
+        assert!(check_range(-9_100_000_000_000_000, 9_100_000_000_000_000, 1, &l).is_err());
         assert!(check_range(0, 10, 0, &l).is_err());
     }
 }
