@@ -150,3 +150,49 @@ fn corpus_round_trips() {
         failures.join("\n")
     );
 }
+
+/// The oracle's query corpus (`compat-tests/oracle/queries.promql`): every
+/// query parses and round-trips. `@` placeholders get a fixed time.
+#[test]
+fn oracle_corpus_round_trips() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../compat-tests/oracle/queries.promql");
+    let text = std::fs::read_to_string(&path).expect("the oracle corpus is present");
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        count += 1;
+        let q = line
+            .replace("$END", "1700003600")
+            .replace("$MID", "1700001800")
+            .replace("$START", "1700000007");
+        match parse(&q) {
+            Err(e) => failures.push(format!("line {}: {q}\n    {e}", n + 1)),
+            Ok(ast) => {
+                let printed = ast.to_string();
+                match parse(&printed) {
+                    Ok(again) if again == ast || again.to_string() == printed => {}
+                    Ok(again) => failures.push(format!(
+                        "line {}: {q}\n    printed: {printed}\n    again: {again}",
+                        n + 1
+                    )),
+                    Err(e) => failures.push(format!(
+                        "line {}: printed form {printed:?} does not parse: {e}",
+                        n + 1
+                    )),
+                }
+            }
+        }
+    }
+    assert!(count >= 300, "only {count} queries in the oracle corpus");
+    assert!(
+        failures.is_empty(),
+        "{} of {count} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
