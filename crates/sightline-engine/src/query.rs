@@ -94,6 +94,9 @@ struct TenantView {
     engine: Arc<Engine>,
     tenant: TenantId,
     rt: tokio::runtime::Handle,
+    /// Past this instant the caller has already been answered with a
+    /// timeout: further reads are refused so the evaluation stops early.
+    deadline: std::time::Instant,
 }
 
 impl Queryable for TenantView {
@@ -103,6 +106,9 @@ impl Queryable for TenantView {
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<Series>, EvalError> {
+        if std::time::Instant::now() > self.deadline {
+            return Err(EvalError::Execution("query timed out".into()));
+        }
         let sel = Selection::new(self.tenant.clone(), matchers.to_vec(), start_ms, end_ms)
             .map_err(|e| EvalError::BadQuery(e.to_string()))?;
         let out = self
@@ -178,12 +184,13 @@ impl Engine {
     where
         F: FnOnce(&TenantView) -> Result<(Value, Vec<Annotation>), EvalError> + Send + 'static,
     {
+        let timeout = Duration::from_secs(self.cfg.limits.timeout_secs.max(1));
         let view = TenantView {
             engine: self.clone(),
             tenant: tenant.clone(),
             rt: tokio::runtime::Handle::current(),
+            deadline: std::time::Instant::now() + timeout,
         };
-        let timeout = Duration::from_secs(self.cfg.limits.timeout_secs.max(1));
         let task = tokio::task::spawn_blocking(move || f(&view));
         match tokio::time::timeout(timeout, task).await {
             Err(_) => Err(EngineError::Timeout("query execution".into())),
