@@ -20,7 +20,9 @@ const QUERIES: &[&str] = &[
 fn parse(c: &mut Criterion) {
     let mut g = c.benchmark_group("parse");
     for (i, q) in QUERIES.iter().enumerate() {
-        g.bench_function(format!("q{i}"), |b| b.iter(|| sightline_promql::parse(black_box(q))));
+        g.bench_function(format!("q{i}"), |b| {
+            b.iter(|| sightline_promql::parse(black_box(q)))
+        });
     }
     g.finish();
 }
@@ -73,17 +75,28 @@ fn eval(c: &mut Criterion) {
     for (name, q) in [
         ("selector", "http_requests_total"),
         ("rate", "rate(http_requests_total[5m])"),
-        ("sum_by_rate", "sum by (job) (rate(http_requests_total[5m]))"),
-        ("histogram_quantile", "histogram_quantile(0.9, sum by (job, le) (rate(request_duration_seconds_bucket[5m])))"),
+        (
+            "sum_by_rate",
+            "sum by (job) (rate(http_requests_total[5m]))",
+        ),
+        (
+            "histogram_quantile",
+            "histogram_quantile(0.9, sum by (job, le) (rate(request_duration_seconds_bucket[5m])))",
+        ),
         ("topk", "topk(5, rate(http_requests_total[5m]))"),
-        ("subquery", "max_over_time(rate(http_requests_total[5m])[30m:1m])"),
+        (
+            "subquery",
+            "max_over_time(rate(http_requests_total[5m])[30m:1m])",
+        ),
     ] {
         let expr = sightline_promql::parse(q).expect("valid query");
         g.bench_function(format!("instant/{name}"), |b| {
             b.iter(|| eval_instant(black_box(&expr), end, &opts, &st).expect("evaluates"))
         });
         g.bench_function(format!("range_1h_step60s/{name}"), |b| {
-            b.iter(|| eval_range(black_box(&expr), 600_000, end, 60_000, &opts, &st).expect("evaluates"))
+            b.iter(|| {
+                eval_range(black_box(&expr), 600_000, end, 60_000, &opts, &st).expect("evaluates")
+            })
         });
     }
     g.finish();

@@ -77,6 +77,8 @@ fn options() -> QueryOptions {
         lookback_delta_ms: 5 * 60 * 1000,
         max_samples: 10_000,
         default_subquery_step_ms: 60 * 1000,
+        // What Prometheus's own test runner sets.
+        delayed_name_removal: true,
     }
 }
 

@@ -4,8 +4,9 @@
 //! exactly as Prometheus's engine does. Subqueries evaluate their inner
 //! expression on a grid of their own.
 //!
-//! `__name__` removal is delayed: operations that change a value's meaning
-//! mark series with `drop_name`, and [`finish`] removes the names once, at
+//! `__name__` removal: operations that change a value's meaning mark series
+//! with `drop_name`; [`Ev::eval`] removes the names right after that node
+//! unless removal is delayed, in which case [`finish`] removes them once, at
 //! the end, merging series that then share a label set.
 
 use std::cell::Cell;
@@ -32,6 +33,8 @@ pub(crate) struct Ctx<'a> {
     pub query_end: i64,
     /// The range query's step (0 for an instant query), which `step()` names.
     pub query_step: i64,
+    /// See [`QueryOptions::delayed_name_removal`].
+    pub delayed_name_removal: bool,
     samples: Cell<usize>,
     /// Warnings and infos raised so far.
     pub annotations: Collector,
@@ -63,6 +66,7 @@ impl<'a> Ctx<'a> {
             query_start,
             query_end,
             query_step,
+            delayed_name_removal: opts.delayed_name_removal,
             samples: Cell::new(0),
             annotations: Collector::default(),
         }
@@ -161,7 +165,23 @@ impl<'a> Ev<'a> {
         })
     }
 
+    /// Evaluates a node. Without delayed name removal, the names an
+    /// operation marked for removal are removed right at that operation
+    /// (and equal label sets that result are merged or refused there), as
+    /// Prometheus does by default.
     pub fn eval(&self, e: &Expr) -> Result<Val, EvalError> {
+        let v = self.eval_node(e)?;
+        let marks = matches!(
+            e,
+            Expr::Unary { .. } | Expr::Binary(_) | Expr::Aggregate(_) | Expr::Call(_)
+        );
+        match v {
+            Val::Matrix(m) if marks && !self.ctx.delayed_name_removal => finish(m).map(Val::Matrix),
+            other => Ok(other),
+        }
+    }
+
+    fn eval_node(&self, e: &Expr) -> Result<Val, EvalError> {
         if self.end < self.start {
             return Ok(Val::Matrix(Vec::new()));
         }

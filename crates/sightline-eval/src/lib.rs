@@ -13,9 +13,12 @@
 //! [`MemStorage`] is an in-memory [`Queryable`] for tests and benches.
 //!
 //! Like Prometheus's engine, every expression is evaluated over a grid of
-//! steps (an instant query is a range query with one step), and `__name__`
-//! removal is delayed to the end of the query (Prometheus's
-//! `promql-delayed-name-removal`, which its own test scripts assume).
+//! steps (an instant query is a range query with one step). Operations that
+//! change a value's meaning mark series for `__name__` removal; by default
+//! the name goes at that operation, as in Prometheus out of the box, and
+//! with [`QueryOptions::delayed_name_removal`] it goes once at the end of the
+//! query (Prometheus's `promql-delayed-name-removal`, which its own test
+//! scripts run with).
 //!
 //! Invariants kept here:
 //! - answers are exact or refused: native histograms and the few constructs
@@ -90,6 +93,11 @@ pub struct QueryOptions {
     /// Step of a subquery written without one (`x[5m:]`); Prometheus uses
     /// the global evaluation interval, 1m by default.
     pub default_subquery_step_ms: i64,
+    /// Prometheus's `promql-delayed-name-removal`: keep `__name__` on
+    /// series through the query and remove it once at the end, instead of
+    /// at the operation that changes a value's meaning. Off by default, as
+    /// in Prometheus; Prometheus's own test scripts run with it on.
+    pub delayed_name_removal: bool,
 }
 
 impl Default for QueryOptions {
@@ -98,6 +106,7 @@ impl Default for QueryOptions {
             lookback_delta_ms: 5 * 60 * 1000,
             max_samples: 50_000_000,
             default_subquery_step_ms: 60 * 1000,
+            delayed_name_removal: false,
         }
     }
 }
