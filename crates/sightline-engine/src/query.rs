@@ -44,6 +44,8 @@ pub struct EngineConfig {
     pub head_max_samples: usize,
     pub wal_max_pending_bytes: usize,
     pub limits: QueryLimits,
+    /// Prometheus's `promql-delayed-name-removal` (off by default, as there).
+    pub promql_delayed_name_removal: bool,
 }
 
 impl Default for EngineConfig {
@@ -53,6 +55,7 @@ impl Default for EngineConfig {
             head_max_samples: 20_000_000,
             wal_max_pending_bytes: 512 << 20,
             limits: QueryLimits::default(),
+            promql_delayed_name_removal: false,
         }
     }
 }
@@ -171,6 +174,7 @@ impl Engine {
             lookback_delta_ms: lookback_delta_ms
                 .unwrap_or(self.cfg.limits.default_lookback_delta_ms),
             max_samples: self.cfg.limits.max_samples,
+            delayed_name_removal: self.cfg.promql_delayed_name_removal,
             ..QueryOptions::default()
         }
     }

@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// Query timeout in seconds [default: 120].
     #[arg(long, env = "SIGHTLINE_QUERY_TIMEOUT_SECS")]
     pub query_timeout_secs: Option<u64>,
+    /// Remove `__name__` at the end of a PromQL query instead of at each
+    /// operation, like Prometheus's `promql-delayed-name-removal` feature [default: false].
+    #[arg(long, env = "SIGHTLINE_PROMQL_DELAYED_NAME_REMOVAL")]
+    pub promql_delayed_name_removal: Option<bool>,
 }
 
 /// The config file's shape; every field optional.
@@ -55,6 +59,7 @@ pub struct FileConfig {
     pub max_series: Option<usize>,
     pub max_samples: Option<usize>,
     pub query_timeout_secs: Option<u64>,
+    pub promql_delayed_name_removal: Option<bool>,
 }
 
 /// Resolved settings.
@@ -69,6 +74,7 @@ pub struct Settings {
     pub max_series: usize,
     pub max_samples: usize,
     pub query_timeout_secs: u64,
+    pub promql_delayed_name_removal: bool,
 }
 
 pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -108,6 +114,10 @@ impl Settings {
             max_series: a.max_series.or(f.max_series).unwrap_or(500_000),
             max_samples: a.max_samples.or(f.max_samples).unwrap_or(50_000_000),
             query_timeout_secs: a.query_timeout_secs.or(f.query_timeout_secs).unwrap_or(120),
+            promql_delayed_name_removal: a
+                .promql_delayed_name_removal
+                .or(f.promql_delayed_name_removal)
+                .unwrap_or(false),
         })
     }
 }
@@ -120,7 +130,11 @@ mod tests {
     fn flags_beat_file_beats_defaults() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("c.toml");
-        std::fs::write(&p, "listen = \"127.0.0.1:1\"\nmax_series = 7\n").expect("write");
+        std::fs::write(
+            &p,
+            "listen = \"127.0.0.1:1\"\nmax_series = 7\npromql_delayed_name_removal = true\n",
+        )
+        .expect("write");
         let s = Settings::resolve(ServeArgs {
             config: Some(p.clone()),
             listen: Some("127.0.0.1:2".into()),
@@ -130,6 +144,7 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:2");
         assert_eq!(s.max_series, 7);
         assert_eq!(s.max_points_per_series, 11_000);
+        assert!(s.promql_delayed_name_removal);
         std::fs::write(&p, "nonsense = 1\n").expect("write");
         assert!(
             Settings::resolve(ServeArgs {

@@ -38,6 +38,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             max_series: s.max_series,
             ..QueryLimits::default()
         },
+        promql_delayed_name_removal: s.promql_delayed_name_removal,
         ..EngineConfig::default()
     };
     let (engine, stats) = Engine::open(s.data_dir.clone(), cfg).await?;
