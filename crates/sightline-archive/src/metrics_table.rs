@@ -10,7 +10,6 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
-use futures::TryStreamExt;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
@@ -323,13 +322,6 @@ impl Archive {
             }
         }
         Ok(out)
-    }
-
-    /// Number of Parquet files of a tenant (for tests and status).
-    pub async fn file_count(&self, tenant: &TenantId) -> Result<usize, ArchiveError> {
-        let prefix = ObjPath::from(Self::tenant_prefix(tenant));
-        let files: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
-        Ok(files.len())
     }
 }
 

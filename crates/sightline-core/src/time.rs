@@ -25,11 +25,6 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Formats float seconds as Prometheus prints them in JSON (`1700000000.5`).
-pub fn format_seconds(t_ms: i64) -> f64 {
-    t_ms as f64 / 1000.0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

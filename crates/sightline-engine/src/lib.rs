@@ -66,10 +66,6 @@ impl Engine {
         ))
     }
 
-    pub fn config(&self) -> &EngineConfig {
-        &self.cfg
-    }
-
     /// Writes a batch; returns once it is durable.
     pub async fn write(&self, batch: WriteBatch) -> Result<(), IngestError> {
         self.ingestor.write(batch).await
@@ -78,9 +74,5 @@ impl Engine {
     /// Metric metadata of a tenant.
     pub fn metadata(&self, tenant: &TenantId) -> BTreeMap<String, MetricMetadata> {
         self.ingestor.head().metadata(tenant)
-    }
-
-    pub fn archive(&self) -> &Arc<Archive> {
-        &self.archive
     }
 }

@@ -167,6 +167,36 @@ impl Head {
         self.inner.write().frozen.retain(|d| !Arc::ptr_eq(d, data));
     }
 
+    /// Calls `f` on every series of `tenant` (in every head part) that
+    /// matches all matchers and has samples in `[start, end]`, with those
+    /// samples. A series present in several parts is visited once per part.
+    fn visit<'a>(
+        g: &'a Inner,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+        mut f: impl FnMut(&'a Labels, &'a [Sample]),
+    ) {
+        let parts = g
+            .frozen
+            .iter()
+            .map(|d| d.as_ref())
+            .chain(std::iter::once(&g.active));
+        for part in parts {
+            let Some(th) = part.tenants.get(tenant) else {
+                continue;
+            };
+            for s in th.candidates(matchers) {
+                let lo = s.samples.partition_point(|x| x.t < start);
+                let hi = s.samples.partition_point(|x| x.t <= end);
+                if lo < hi && matches_all(matchers, &s.labels) {
+                    f(&s.labels, &s.samples[lo..hi]);
+                }
+            }
+        }
+    }
+
     /// Every series of `tenant` matching all matchers, with its samples in
     /// `[start, end]`; series with no sample in the window are left out.
     pub fn select(
@@ -177,37 +207,24 @@ impl Head {
         end: i64,
     ) -> Vec<(Labels, Vec<Sample>)> {
         let g = self.inner.read();
-        let parts = g
-            .frozen
-            .iter()
-            .map(|d| d.as_ref())
-            .chain(std::iter::once(&g.active));
         let mut out: HashMap<Labels, Vec<Sample>, ahash::RandomState> = HashMap::default();
         let mut multi = false;
-        for part in parts {
-            let Some(th) = part.tenants.get(tenant) else {
-                continue;
-            };
-            for s in th.candidates(matchers) {
-                if !matches_all(matchers, &s.labels) {
-                    continue;
+        Self::visit(
+            &g,
+            tenant,
+            matchers,
+            start,
+            end,
+            |labels, samples| match out.get_mut(labels) {
+                Some(v) => {
+                    multi = true;
+                    v.extend_from_slice(samples);
                 }
-                let lo = s.samples.partition_point(|x| x.t < start);
-                let hi = s.samples.partition_point(|x| x.t <= end);
-                if lo >= hi {
-                    continue;
+                None => {
+                    out.insert(labels.clone(), samples.to_vec());
                 }
-                match out.get_mut(&s.labels) {
-                    Some(v) => {
-                        multi = true;
-                        v.extend_from_slice(&s.samples[lo..hi]);
-                    }
-                    None => {
-                        out.insert(s.labels.clone(), s.samples[lo..hi].to_vec());
-                    }
-                }
-            }
-        }
+            },
+        );
         drop(g);
         let mut v: Vec<(Labels, Vec<Sample>)> = out.into_iter().collect();
         if multi {
@@ -228,26 +245,10 @@ impl Head {
         end: i64,
     ) -> Vec<Labels> {
         let g = self.inner.read();
-        let parts = g
-            .frozen
-            .iter()
-            .map(|d| d.as_ref())
-            .chain(std::iter::once(&g.active));
         let mut out: HashSet<&Labels, ahash::RandomState> = HashSet::default();
-        for part in parts {
-            let Some(th) = part.tenants.get(tenant) else {
-                continue;
-            };
-            for s in th.candidates(matchers) {
-                let lo = s.samples.partition_point(|x| x.t < start);
-                if lo < s.samples.len()
-                    && s.samples[lo].t <= end
-                    && matches_all(matchers, &s.labels)
-                {
-                    out.insert(&s.labels);
-                }
-            }
-        }
+        Self::visit(&g, tenant, matchers, start, end, |labels, _| {
+            out.insert(labels);
+        });
         out.into_iter().cloned().collect()
     }
 
