@@ -3,8 +3,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt64Array,
+    Array, ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    StringDictionaryBuilder, UInt64Array,
 };
+use arrow::datatypes::Int32Type;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
@@ -39,16 +41,27 @@ pub struct Archive {
     dates: Mutex<HashMap<TenantId, BTreeSet<String>>>,
 }
 
+/// Rows of one day per file. The text columns are dictionary-typed: one
+/// series' labels repeat on every one of its rows, and a dictionary keeps
+/// them stored, decoded and compared once per series instead of per row.
 fn metrics_schema() -> SchemaRef {
+    let dict = || DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
     Arc::new(Schema::new(vec![
-        Field::new("tenant", DataType::Utf8, false),
+        Field::new("tenant", dict(), false),
         Field::new("series_id", DataType::UInt64, false),
-        Field::new("metric_name", DataType::Utf8, false),
-        Field::new("labels", DataType::Utf8, false),
+        Field::new("metric_name", dict(), false),
+        Field::new("labels", dict(), false),
         Field::new("timestamp_ms", DataType::Int64, false),
         Field::new("value", DataType::Float64, false),
     ]))
 }
+
+/// Rows per record batch and per row group: small enough that no text
+/// column comes near Arrow's 2 GiB offset limit.
+const ROWS_PER_BATCH: usize = 1 << 20;
+
+/// The time span of a row group at most: one hour.
+const ROW_GROUP_SPAN_MS: i64 = 3_600_000;
 
 impl Archive {
     /// Opens (creating it if needed) an archive on the local filesystem.
@@ -96,27 +109,39 @@ impl Archive {
         series: impl Iterator<Item = (&'a Labels, &'a [Sample])>,
         file_stem: &str,
     ) -> Result<usize, ArchiveError> {
-        // date -> rows (labels json, metric, series id, t, v)
-        let mut by_day: BTreeMap<String, Vec<Row>> = BTreeMap::new();
+        // date -> that day's part of each series
+        let mut by_day: BTreeMap<String, Vec<DaySeries>> = BTreeMap::new();
         for (labels, samples) in series {
+            if samples.is_empty() {
+                continue;
+            }
             let json: Arc<str> = serde_json::to_string(labels)
                 .map_err(|e| ArchiveError::Corrupt(e.to_string()))?
                 .into();
             let name: Arc<str> = labels.metric_name().unwrap_or("").into();
             let id = labels.stable_hash();
-            for s in samples {
+            // Samples are sorted by time, so each day is one contiguous run.
+            let mut rest = samples;
+            while let Some(first) = rest.first() {
+                let day = first.t.div_euclid(DAY_MS);
+                let n = rest.partition_point(|x| x.t.div_euclid(DAY_MS) == day);
                 by_day
-                    .entry(sightline_core::time::utc_date(s.t))
+                    .entry(sightline_core::time::utc_date(first.t))
                     .or_default()
-                    .push((json.clone(), name.clone(), id, s.t, s.v));
+                    .push(DaySeries {
+                        labels: json.clone(),
+                        name: name.clone(),
+                        id,
+                        samples: rest[..n].to_vec(),
+                    });
+                rest = &rest[n..];
             }
         }
         let mut rows_written = 0;
-        for (date, rows) in by_day {
-            let n = rows.len();
+        for (date, day) in by_day {
             // Sorting and compressing are CPU work: off the async workers.
             let (schema, t) = (self.schema.clone(), tenant.clone());
-            let buf = tokio::task::spawn_blocking(move || encode_parquet(schema, &t, rows))
+            let (buf, n) = tokio::task::spawn_blocking(move || encode_parquet(schema, &t, day))
                 .await
                 .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;
             let path = ObjPath::from(format!(
@@ -226,10 +251,10 @@ impl Archive {
                 name_eq(matchers),
             )
             .await?;
-        let mut decoded: HashMap<String, Option<Labels>> = HashMap::new();
-        let mut out: HashMap<Labels, Vec<Sample>> = HashMap::new();
+        // Label text -> index into `out` (None: the series does not match).
+        let mut decoded: HashMap<String, Option<usize>> = HashMap::new();
+        let mut out: Vec<(Labels, Vec<Sample>)> = Vec::new();
         for b in &batches {
-            let labels = string_col(b, 0)?;
             let ts = b
                 .column(1)
                 .as_any()
@@ -240,15 +265,35 @@ impl Archive {
                 .as_any()
                 .downcast_ref::<Float64Array>()
                 .ok_or_else(|| ArchiveError::Corrupt("value is not Float64".into()))?;
+            let (keys, values) = dictionary_col(b, 0)?;
+            // Each distinct label text of the batch is looked up once.
+            let mut slot: Vec<Option<Option<usize>>> = vec![None; values.len()];
             for i in 0..b.num_rows() {
-                let key = labels.value(i);
-                if !decoded.contains_key(key) {
-                    let l = parse_labels(key)?;
-                    let keep = matches_all(matchers, &l).then_some(l);
-                    decoded.insert(key.to_string(), keep);
-                }
-                if let Some(Some(l)) = decoded.get(key) {
-                    out.entry(l.clone()).or_default().push(Sample {
+                let k = keys.value(i) as usize;
+                let target = match slot.get(k).copied().flatten() {
+                    Some(t) => t,
+                    None => {
+                        let text = values.value(k);
+                        let t = match decoded.get(text) {
+                            Some(t) => *t,
+                            None => {
+                                let l = parse_labels(text)?;
+                                let t = matches_all(matchers, &l).then(|| {
+                                    out.push((l, Vec::new()));
+                                    out.len() - 1
+                                });
+                                decoded.insert(text.to_string(), t);
+                                t
+                            }
+                        };
+                        if let Some(x) = slot.get_mut(k) {
+                            *x = Some(t);
+                        }
+                        t
+                    }
+                };
+                if let Some(t) = target {
+                    out[t].1.push(Sample {
                         t: ts.value(i),
                         v: vs.value(i),
                     });
@@ -257,6 +302,7 @@ impl Archive {
         }
         Ok(out
             .into_iter()
+            .filter(|(_, s)| !s.is_empty())
             .map(|(l, mut s)| {
                 sort_dedup(&mut s);
                 (l, s)
@@ -278,7 +324,11 @@ impl Archive {
             .await?;
         let mut out = Vec::new();
         for b in &batches {
-            let col = string_col(b, 0)?;
+            let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+            let col = col
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| ArchiveError::Corrupt("labels is not text".into()))?;
             for i in 0..b.num_rows() {
                 let l = parse_labels(col.value(i))?;
                 if matches_all(matchers, &l) {
@@ -325,35 +375,128 @@ impl Archive {
     }
 }
 
-type Row = (Arc<str>, Arc<str>, u64, i64, f64);
+const DAY_MS: i64 = 86_400_000;
 
-/// One day's rows of a tenant as a Parquet file, sorted by metric name,
-/// series and time so that row-group statistics prune by name.
+/// One series' samples within one day.
+struct DaySeries {
+    labels: Arc<str>,
+    name: Arc<str>,
+    id: u64,
+    samples: Vec<Sample>,
+}
+
+/// One day's rows of a tenant as a Parquet file. Rows are ordered by hour,
+/// then metric name, series and time, and no row group spans two hours, so
+/// the row groups' statistics prune by time range and by metric name.
+/// Returns the file and its row count.
 fn encode_parquet(
     schema: SchemaRef,
     tenant: &TenantId,
-    mut rows: Vec<Row>,
-) -> Result<Vec<u8>, ArchiveError> {
-    rows.sort_by(|a, b| a.1.cmp(&b.1).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
-    let n = rows.len();
-    let cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(vec![tenant.as_str(); n])),
-        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.2))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &*r.1))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &*r.0))),
-        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.3))),
-        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.4))),
-    ];
-    let batch = RecordBatch::try_new(schema.clone(), cols)?;
+    day: Vec<DaySeries>,
+) -> Result<(Vec<u8>, usize), ArchiveError> {
+    // (hour, series index, sample range) for each series' part of each hour.
+    let mut parts: Vec<(i64, usize, std::ops::Range<usize>)> = Vec::new();
+    for (i, s) in day.iter().enumerate() {
+        let mut at = 0;
+        while at < s.samples.len() {
+            let hour = s.samples[at].t.div_euclid(ROW_GROUP_SPAN_MS);
+            let n = s.samples[at..].partition_point(|x| x.t.div_euclid(ROW_GROUP_SPAN_MS) == hour);
+            parts.push((hour, i, at..at + n));
+            at += n;
+        }
+    }
+    parts.sort_by(|a, b| {
+        let (x, y) = (&day[a.1], &day[b.1]);
+        a.0.cmp(&b.0)
+            .then(x.name.cmp(&y.name))
+            .then(x.id.cmp(&y.id))
+    });
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(1 << 20))
+        .set_max_row_group_row_count(Some(ROWS_PER_BATCH))
+        // Room for every distinct label set of a day in the dictionary.
+        .set_dictionary_page_size_limit(64 << 20)
         .build();
     let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props))?;
-    w.write(&batch)?;
+    let mut w = ArrowWriter::try_new(&mut buf, schema.clone(), Some(props))?;
+    let mut rows = 0;
+    let mut batch = BatchBuilder::default();
+    let mut current_hour = None;
+    for (hour, i, range) in parts {
+        if current_hour.is_some_and(|h| h != hour) {
+            // Close the row group at the hour boundary.
+            if batch.len() > 0 {
+                rows += batch.len();
+                w.write(&std::mem::take(&mut batch).finish(&schema, tenant)?)?;
+            }
+            w.flush()?;
+        }
+        current_hour = Some(hour);
+        let s = &day[i];
+        let mut rest = &s.samples[range];
+        while !rest.is_empty() {
+            let n = rest.len().min(ROWS_PER_BATCH - batch.len());
+            batch.push(s, &rest[..n]);
+            rest = &rest[n..];
+            if batch.len() == ROWS_PER_BATCH {
+                rows += batch.len();
+                w.write(&std::mem::take(&mut batch).finish(&schema, tenant)?)?;
+            }
+        }
+    }
+    if batch.len() > 0 {
+        rows += batch.len();
+        w.write(&batch.finish(&schema, tenant)?)?;
+    }
     w.close()?;
-    Ok(buf)
+    Ok((buf, rows))
+}
+
+/// Columns of one record batch under construction.
+#[derive(Default)]
+struct BatchBuilder {
+    ids: Vec<u64>,
+    names: StringDictionaryBuilder<Int32Type>,
+    labels: StringDictionaryBuilder<Int32Type>,
+    ts: Vec<i64>,
+    vs: Vec<f64>,
+}
+
+impl BatchBuilder {
+    fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    fn push(&mut self, s: &DaySeries, samples: &[Sample]) {
+        for x in samples {
+            self.ids.push(s.id);
+            self.names.append_value(&*s.name);
+            self.labels.append_value(&*s.labels);
+            self.ts.push(x.t);
+            self.vs.push(x.v);
+        }
+    }
+
+    fn finish(
+        mut self,
+        schema: &SchemaRef,
+        tenant: &TenantId,
+    ) -> Result<RecordBatch, ArchiveError> {
+        let n = self.ts.len();
+        let mut tenants = StringDictionaryBuilder::<Int32Type>::new();
+        for _ in 0..n {
+            tenants.append_value(tenant.as_str());
+        }
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(tenants.finish()),
+            Arc::new(UInt64Array::from(self.ids)),
+            Arc::new(self.names.finish()),
+            Arc::new(self.labels.finish()),
+            Arc::new(Int64Array::from(self.ts)),
+            Arc::new(Float64Array::from(self.vs)),
+        ];
+        Ok(RecordBatch::try_new(schema.clone(), cols)?)
+    }
 }
 
 fn name_eq(matchers: &[Matcher]) -> Option<&str> {
@@ -363,11 +506,25 @@ fn name_eq(matchers: &[Matcher]) -> Option<&str> {
         .map(|m| m.value.as_str())
 }
 
-fn string_col(b: &RecordBatch, i: usize) -> Result<&StringArray, ArchiveError> {
-    b.column(i)
+/// The keys and the values of a dictionary-typed text column.
+fn dictionary_col(
+    b: &RecordBatch,
+    i: usize,
+) -> Result<(&arrow::array::Int32Array, &StringArray), ArchiveError> {
+    let d = b
+        .column(i)
+        .as_any()
+        .downcast_ref::<DictionaryArray<Int32Type>>()
+        .ok_or_else(|| ArchiveError::Corrupt(format!("column {i} is not a text dictionary")))?;
+    let values = d
+        .values()
         .as_any()
         .downcast_ref::<StringArray>()
-        .ok_or_else(|| ArchiveError::Corrupt(format!("column {i} is not Utf8")))
+        .ok_or_else(|| ArchiveError::Corrupt(format!("column {i} has non-text values")))?;
+    if d.null_count() > 0 {
+        return Err(ArchiveError::Corrupt(format!("column {i} has nulls")));
+    }
+    Ok((d.keys(), values))
 }
 
 fn parse_labels(s: &str) -> Result<Labels, ArchiveError> {
@@ -429,5 +586,37 @@ mod tests {
                 .expect("select")
                 .is_empty()
         );
+    }
+
+    /// More rows than one record batch holds, across a day boundary: every
+    /// sample comes back once, each day in its own file.
+    #[tokio::test]
+    async fn large_writes_are_split_into_batches_and_days() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ar = Archive::open_local(dir.path()).expect("open");
+        let a = TenantId::new("a").expect("valid");
+        let big = l(&[("__name__", "m"), ("k", "big")]);
+        let small = l(&[("__name__", "m"), ("k", "small")]);
+        let n = ROWS_PER_BATCH + 1000;
+        let t0 = DAY_MS - 50_000_000;
+        let xs: Vec<Sample> = (0..n as i64)
+            .map(|i| Sample {
+                t: t0 + i * 100,
+                v: i as f64,
+            })
+            .collect();
+        let ys = vec![Sample { t: t0, v: 1.0 }, Sample { t: DAY_MS, v: 2.0 }];
+        let rows = ar
+            .write_metrics(&a, [(&big, &xs[..]), (&small, &ys[..])].into_iter(), "p")
+            .await
+            .expect("write");
+        assert_eq!(rows, n + 2);
+        assert_eq!(ar.tenant_dates(&a).await.expect("dates").len(), 2);
+        let m = vec![Matcher::new("__name__", MatchOp::Equal, "m").expect("valid")];
+        let mut got = ar.select(&a, &m, 0, 3 * DAY_MS).await.expect("select");
+        got.sort_by(|x, y| x.0.cmp(&y.0));
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].1, xs);
+        assert_eq!(got[1].1, ys);
     }
 }

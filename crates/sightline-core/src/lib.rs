@@ -16,5 +16,7 @@ pub mod time;
 pub use error::CoreError;
 pub use labels::{Label, Labels, METRIC_NAME, is_valid_label_name};
 pub use matcher::{MatchOp, Matcher, matches_all};
-pub use sample::{STALE_NAN_BITS, Sample, is_stale_nan, sort_dedup, stale_nan};
+pub use sample::{
+    STALE_NAN_BITS, Sample, is_stale_nan, lower_bound, sort_dedup, stale_nan, time_window,
+};
 pub use tenant::TenantId;

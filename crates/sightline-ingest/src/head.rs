@@ -10,7 +10,7 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use sightline_core::{
-    Labels, METRIC_NAME, MatchOp, Matcher, Sample, TenantId, matches_all, sort_dedup,
+    Labels, MatchOp, Matcher, Sample, TenantId, matches_all, sort_dedup, time_window,
 };
 
 use crate::record::WriteBatch;
@@ -50,7 +50,9 @@ impl MemSeries {
 pub struct TenantHead {
     index: HashMap<Labels, u32, ahash::RandomState>,
     series: Vec<MemSeries>,
-    by_name: HashMap<String, Vec<u32>, ahash::RandomState>,
+    /// Label name -> value -> ids of the series carrying that pair, in
+    /// ascending order.
+    postings: HashMap<String, HashMap<String, Vec<u32>, ahash::RandomState>, ahash::RandomState>,
 }
 
 impl TenantHead {
@@ -58,19 +60,29 @@ impl TenantHead {
         &self.series
     }
 
+    /// The series that can match: those of the shortest postings list of
+    /// an equality matcher with a non-empty value (which only series that
+    /// carry the pair can satisfy), or every series when there is none.
     fn candidates<'a>(
         &'a self,
         matchers: &[Matcher],
     ) -> Box<dyn Iterator<Item = &'a MemSeries> + 'a> {
-        let name = matchers
-            .iter()
-            .find(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal)
-            .map(|m| m.value.as_str());
-        match name {
-            Some(n) => match self.by_name.get(n) {
-                Some(ids) => Box::new(ids.iter().map(|&i| &self.series[i as usize])),
-                None => Box::new(std::iter::empty()),
-            },
+        let mut best: Option<&'a [u32]> = None;
+        for m in matchers {
+            if m.op != MatchOp::Equal || m.value.is_empty() {
+                continue;
+            }
+            let ids = self
+                .postings
+                .get(&m.name)
+                .and_then(|vals| vals.get(&m.value))
+                .map_or(&[][..], |v| &v[..]);
+            if best.is_none_or(|b| ids.len() < b.len()) {
+                best = Some(ids);
+            }
+        }
+        match best {
+            Some(ids) => Box::new(ids.iter().map(|&i| &self.series[i as usize])),
             None => Box::new(self.series.iter()),
         }
     }
@@ -104,8 +116,13 @@ impl HeadData {
                         samples: Vec::new(),
                     });
                     th.index.insert(rec.labels.clone(), id);
-                    if let Some(n) = rec.labels.metric_name() {
-                        th.by_name.entry(n.to_string()).or_default().push(id);
+                    for l in rec.labels.iter() {
+                        th.postings
+                            .entry(l.name.clone())
+                            .or_default()
+                            .entry(l.value.clone())
+                            .or_default()
+                            .push(id);
                     }
                     id
                 }
@@ -188,10 +205,14 @@ impl Head {
                 continue;
             };
             for s in th.candidates(matchers) {
-                let lo = s.samples.partition_point(|x| x.t < start);
-                let hi = s.samples.partition_point(|x| x.t <= end);
-                if lo < hi && matches_all(matchers, &s.labels) {
-                    f(&s.labels, &s.samples[lo..hi]);
+                // Labels first: they are checked for every candidate, while
+                // the samples are only touched for the series that match.
+                if !matches_all(matchers, &s.labels) {
+                    continue;
+                }
+                let w = time_window(&s.samples, start, end);
+                if !w.is_empty() {
+                    f(&s.labels, &s.samples[w]);
                 }
             }
         }
@@ -273,6 +294,99 @@ impl Head {
         let e = g.metadata.entry(tenant).or_default();
         for (k, v) in m {
             e.entry(k).or_insert(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::SeriesRecord;
+
+    fn l(pairs: &[(&str, &str)]) -> Labels {
+        Labels::from_pairs(pairs.iter().copied()).expect("valid")
+    }
+
+    fn m(name: &str, op: MatchOp, value: &str) -> Matcher {
+        Matcher::new(name, op, value).expect("valid")
+    }
+
+    /// Selection through the postings lists returns exactly what checking
+    /// every series would, including for matchers postings cannot serve.
+    #[test]
+    fn select_agrees_with_a_full_scan() {
+        let tenant = TenantId::new("t").expect("valid");
+        let mut series = Vec::new();
+        for i in 0..60 {
+            let mut pairs = vec![
+                ("__name__", ["up", "req", "lat"][i % 3]),
+                ("job", ["a", "b", "c", "d"][i % 4]),
+            ];
+            let inst = format!("i{}", i % 5);
+            if i % 7 != 0 {
+                pairs.push(("instance", &inst));
+            }
+            series.push(SeriesRecord {
+                labels: l(&pairs),
+                samples: (0..10)
+                    .map(|k| Sample {
+                        t: k * 15_000 + i as i64,
+                        v: k as f64,
+                    })
+                    .collect(),
+            });
+        }
+        let head = Head::new();
+        head.apply(&WriteBatch {
+            tenant: tenant.clone(),
+            series: series.clone(),
+            metadata: vec![],
+        });
+        let cases = vec![
+            vec![m("__name__", MatchOp::Equal, "up")],
+            vec![
+                m("__name__", MatchOp::Equal, "up"),
+                m("job", MatchOp::Equal, "b"),
+            ],
+            vec![
+                m("job", MatchOp::Equal, "c"),
+                m("instance", MatchOp::Equal, ""),
+            ],
+            vec![
+                m("instance", MatchOp::NotEqual, "i1"),
+                m("job", MatchOp::Regex, "a|d"),
+            ],
+            vec![m("__name__", MatchOp::Equal, "nope")],
+            vec![
+                m("job", MatchOp::Equal, "a"),
+                m("missing", MatchOp::Equal, "x"),
+            ],
+            vec![
+                m("__name__", MatchOp::Regex, "up|lat"),
+                m("instance", MatchOp::Equal, "i3"),
+            ],
+        ];
+        for ms in cases {
+            for (start, end) in [(0, 200_000), (30_000, 60_000), (500_000, 600_000)] {
+                let mut got = head.select(&tenant, &ms, start, end);
+                got.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut want: Vec<(Labels, Vec<Sample>)> = series
+                    .iter()
+                    .filter(|s| matches_all(&ms, &s.labels))
+                    .map(|s| {
+                        let w: Vec<Sample> = s
+                            .samples
+                            .iter()
+                            .filter(|x| x.t >= start && x.t <= end)
+                            .copied()
+                            .collect();
+                        (s.labels.clone(), w)
+                    })
+                    .filter(|(_, w)| !w.is_empty())
+                    .collect();
+                want.sort_by(|a, b| a.0.cmp(&b.0));
+                assert_eq!(got, want, "{ms:?} in [{start}, {end}]");
+            }
         }
     }
 }
