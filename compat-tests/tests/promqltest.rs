@@ -47,3 +47,36 @@ fn no_regressions_on_stable_scripts() {
         regressions.join("\n")
     );
 }
+
+/// Scripts of Prometheus's experimental features: no pass target yet, but
+/// each must run to its summary line (no crash, no hang), and the rates are
+/// printed (`cargo nextest run --no-capture -E 'test(experimental)'`) and
+/// recorded in docs/compat.md.
+const EXPERIMENTAL: &[&str] = &[
+    "duration_expression",
+    "extended_vectors",
+    "fill-modifier",
+    "info",
+    "start_timestamps",
+    "type_and_unit",
+];
+
+#[test]
+fn experimental_scripts_run_and_report_their_rate() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scripts = root.join("../../shared/compat/promqltest");
+    for s in EXPERIMENTAL {
+        let out = Command::new(env!("CARGO_BIN_EXE_sightline-compat-tests"))
+            .arg(scripts.join(format!("{s}.test")))
+            .output()
+            .expect("runner starts");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let last = stdout.lines().last().unwrap_or("");
+        assert!(
+            last.contains("passed") && last.ends_with("skipped"),
+            "{s}: unexpected runner output: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("{s}: {last}");
+    }
+}
