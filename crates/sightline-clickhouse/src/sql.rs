@@ -1,0 +1,191 @@
+//! Lowering selections to ClickHouse SQL with server-side parameters.
+
+use sightline_core::{METRIC_NAME, MatchOp, Matcher};
+use sightline_plan::Selection;
+
+const DAY_MS: i64 = 86_400_000;
+/// The last day ClickHouse's `Date` holds (2149-06-06).
+const MAX_DATE_DAY: i64 = 65_535;
+
+/// A bound parameter's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Str(String),
+    I64(i64),
+    U16(u16),
+}
+
+/// One SQL statement with `{name:Type}` placeholders and their values.
+///
+/// The fields are private and the only constructors take a
+/// [`Selection`], which cannot exist without a tenant; every statement
+/// starts its `WHERE` with `tenant = {tenant:String}`. Building one by
+/// hand does not compile:
+///
+/// ```compile_fail
+/// let s = sightline_clickhouse::Statement { sql: "SELECT 1".into(), params: vec![] };
+/// ```
+#[derive(Debug, Clone)]
+pub struct Statement {
+    sql: String,
+    params: Vec<(String, Param)>,
+}
+
+impl Statement {
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    pub fn params(&self) -> &[(String, Param)] {
+        &self.params
+    }
+
+    fn scoped(sel: &Selection, head: &str) -> Statement {
+        let mut s = Statement {
+            sql: format!("{head} WHERE tenant = {{tenant:String}}"),
+            params: Vec::new(),
+        };
+        s.bind("tenant", Param::Str(sel.tenant().as_str().to_string()));
+        s
+    }
+
+    fn bind(&mut self, name: &str, p: Param) {
+        self.params.push((name.to_string(), p));
+    }
+
+    /// Days `[d0, d1]` of the selection as `Date` bounds, or `None` when
+    /// the window lies wholly outside what `Date` holds.
+    fn days(sel: &Selection) -> Option<(u16, u16)> {
+        let d0 = sel.start_ms().div_euclid(DAY_MS).max(0);
+        let d1 = sel.end_ms().div_euclid(DAY_MS).min(MAX_DATE_DAY);
+        (d0 <= d1 && d1 >= 0 && d0 <= MAX_DATE_DAY).then(|| (d0 as u16, d1 as u16))
+    }
+
+    /// Adds one matcher over the series table. Label names are bound as
+    /// map keys; regular expressions are anchored as Prometheus anchors
+    /// them (`^(?s:re)$`).
+    fn push_matcher(&mut self, i: usize, m: &Matcher) {
+        let col = if m.name == METRIC_NAME {
+            "metric_name".to_string()
+        } else {
+            self.bind(&format!("k{i}"), Param::Str(m.name.clone()));
+            format!("labels[{{k{i}:String}}]")
+        };
+        let v = format!("{{v{i}:String}}");
+        let cond = match m.op {
+            MatchOp::Equal => format!("{col} = {v}"),
+            MatchOp::NotEqual => format!("{col} != {v}"),
+            MatchOp::Regex => format!("match({col}, {v})"),
+            MatchOp::NotRegex => format!("NOT match({col}, {v})"),
+        };
+        let value = match m.op {
+            MatchOp::Regex | MatchOp::NotRegex => format!("^(?s:{})$", m.value),
+            _ => m.value.clone(),
+        };
+        self.bind(&format!("v{i}"), Param::Str(value));
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&cond);
+    }
+
+    /// The series of the selection (id and labels) with a row for a day in
+    /// its window; `None` when no day can match.
+    pub fn series(sel: &Selection) -> Option<Statement> {
+        let (d0, d1) = Self::days(sel)?;
+        let mut s = Self::scoped(sel, "SELECT DISTINCT series_id, labels FROM metric_series");
+        s.sql
+            .push_str(" AND day >= toDate({d0:UInt16}) AND day <= toDate({d1:UInt16})");
+        s.bind("d0", Param::U16(d0));
+        s.bind("d1", Param::U16(d1));
+        for (i, m) in sel.matchers().iter().enumerate() {
+            s.push_matcher(i, m);
+        }
+        Some(s)
+    }
+
+    /// The samples in the selection's window of the series the selection
+    /// matches, ordered by series and time.
+    pub fn samples(sel: &Selection) -> Option<Statement> {
+        let inner = Self::series(sel)?;
+        let mut s = Self::scoped(
+            sel,
+            "SELECT series_id, timestamp_ms, value FROM metric_samples",
+        );
+        s.sql
+            .push_str(" AND timestamp_ms >= {start:Int64} AND timestamp_ms <= {end:Int64}");
+        s.bind("start", Param::I64(sel.start_ms()));
+        s.bind("end", Param::I64(sel.end_ms()));
+        // The inner statement binds the same tenant and its own names.
+        let inner_sql =
+            inner
+                .sql
+                .replacen("SELECT DISTINCT series_id, labels", "SELECT series_id", 1);
+        s.sql.push_str(&format!(" AND series_id IN ({inner_sql})"));
+        for (n, p) in inner.params {
+            if n != "tenant" {
+                s.params.push((n, p));
+            }
+        }
+        s.sql.push_str(" ORDER BY series_id, timestamp_ms");
+        Some(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_core::TenantId;
+
+    fn sel(ms: Vec<Matcher>) -> Selection {
+        Selection::new(TenantId::new("acme").expect("valid"), ms, 0, 3 * DAY_MS).expect("valid")
+    }
+
+    #[test]
+    fn every_statement_is_scoped_and_carries_no_values() {
+        let hostile = "x'); DROP TABLE metric_samples; --\\\u{0}";
+        let ms = vec![
+            Matcher::new("__name__", MatchOp::Equal, "up").expect("valid"),
+            Matcher::new("job", MatchOp::Regex, "a|b").expect("valid"),
+            Matcher::new("inst", MatchOp::NotEqual, hostile).expect("valid"),
+            Matcher::new("zone", MatchOp::NotRegex, "us-.*").expect("valid"),
+        ];
+        for st in [
+            Statement::series(&sel(ms.clone())),
+            Statement::samples(&sel(ms.clone())),
+        ] {
+            let st = st.expect("in range");
+            assert!(
+                st.sql().contains("WHERE tenant = {tenant:String}"),
+                "{}",
+                st.sql()
+            );
+            assert_eq!(st.params().iter().filter(|(n, _)| n == "tenant").count(), 1);
+            assert!(!st.sql().contains("DROP"), "{}", st.sql());
+            assert!(!st.sql().contains("acme"));
+            assert!(!st.sql().contains("job"));
+            assert!(
+                st.params()
+                    .iter()
+                    .any(|(_, p)| *p == Param::Str(hostile.into()))
+            );
+            assert!(
+                st.params()
+                    .iter()
+                    .any(|(_, p)| *p == Param::Str("^(?s:a|b)$".into()))
+            );
+        }
+        // Every WHERE (also the nested one) starts with the tenant.
+        let s = Statement::samples(&sel(ms)).expect("in range");
+        assert_eq!(s.sql().matches("WHERE tenant = {tenant:String}").count(), 2);
+    }
+
+    #[test]
+    fn windows_outside_dates_select_nothing() {
+        let t = TenantId::new("acme").expect("valid");
+        let m = vec![Matcher::new("__name__", MatchOp::Equal, "up").expect("valid")];
+        let before = Selection::new(t.clone(), m.clone(), -5 * DAY_MS, -2 * DAY_MS).expect("valid");
+        assert!(Statement::series(&before).is_none());
+        let wide = Selection::new(t, m, -5 * DAY_MS, i64::MAX / 2).expect("valid");
+        let s = Statement::series(&wide).expect("clamped");
+        assert!(s.params().contains(&("d1".to_string(), Param::U16(65_535))));
+    }
+}

@@ -1,0 +1,258 @@
+//! The client: inserts and reads.
+
+use std::collections::{HashMap, HashSet};
+
+use clickhouse::{Client, Row};
+use serde::{Deserialize, Serialize};
+use sightline_core::{Labels, Sample, TenantId};
+use sightline_plan::Selection;
+use tokio::sync::Mutex;
+
+use crate::ChError;
+use crate::sql::{Param, Statement};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Where ClickHouse is and how to log in.
+#[derive(Debug, Clone)]
+pub struct ClickHouseConfig {
+    /// HTTP interface, e.g. `http://127.0.0.1:8123`.
+    pub url: String,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub database: String,
+    /// Retention written with each row (the tables' TTL reads it).
+    pub retention_days: u16,
+}
+
+/// One series to insert.
+pub struct SeriesBatch<'a> {
+    pub labels: &'a Labels,
+    pub samples: &'a [Sample],
+}
+
+#[derive(Row, Serialize)]
+struct SeriesRow<'a> {
+    tenant: &'a str,
+    day: u16,
+    metric_name: &'a str,
+    series_id: u64,
+    labels: Vec<(&'a str, &'a str)>,
+    retention_days: u16,
+}
+
+#[derive(Row, Serialize)]
+struct SampleRow<'a> {
+    tenant: &'a str,
+    series_id: u64,
+    timestamp_ms: i64,
+    value: f64,
+    retention_days: u16,
+}
+
+#[derive(Row, Deserialize)]
+struct SeriesOut {
+    series_id: u64,
+    labels: Vec<(String, String)>,
+}
+
+#[derive(Row, Deserialize)]
+struct SampleOut {
+    series_id: u64,
+    timestamp_ms: i64,
+    value: f64,
+}
+
+/// A connection to the hot tier.
+pub struct ClickHouse {
+    /// Without a database (to create it).
+    server: Client,
+    client: Client,
+    cfg: ClickHouseConfig,
+    /// (tenant, series id, day) rows known to be in `metric_series`.
+    known: Mutex<HashSet<(TenantId, u64, u16)>>,
+}
+
+impl ClickHouse {
+    pub fn new(cfg: ClickHouseConfig) -> Self {
+        let mut server = Client::default().with_url(&cfg.url);
+        if let Some(u) = &cfg.user {
+            server = server.with_user(u);
+        }
+        if let Some(p) = &cfg.password {
+            server = server.with_password(p);
+        }
+        let client = server.clone().with_database(&cfg.database);
+        ClickHouse {
+            server,
+            client,
+            cfg,
+            known: Mutex::new(HashSet::new()),
+        }
+    }
+
+    pub(crate) fn server(&self) -> &Client {
+        &self.server
+    }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn database(&self) -> &str {
+        &self.cfg.database
+    }
+
+    /// Answers when ClickHouse does.
+    pub async fn ping(&self) -> Result<(), ChError> {
+        self.server.query("SELECT 1").execute().await?;
+        Ok(())
+    }
+
+    /// Inserts one tenant's series. `token` names this batch: inserting
+    /// the same batch again under the same token (a retry after a timeout
+    /// whose first attempt did land) writes nothing twice. Returns the
+    /// number of samples.
+    pub async fn insert_metrics(
+        &self,
+        tenant: &TenantId,
+        series: &[SeriesBatch<'_>],
+        token: &str,
+    ) -> Result<usize, ChError> {
+        let retention = self.cfg.retention_days;
+        let mut new_series = Vec::new();
+        {
+            let known = self.known.lock().await;
+            let mut seen = HashSet::new();
+            for s in series {
+                let id = s.labels.stable_hash();
+                for x in s.samples {
+                    let day = x.t.div_euclid(DAY_MS).clamp(0, i64::from(u16::MAX)) as u16;
+                    let key = (tenant.clone(), id, day);
+                    if !known.contains(&key) && seen.insert((id, day)) {
+                        new_series.push((key, s.labels));
+                    }
+                }
+            }
+        }
+        if !new_series.is_empty() {
+            let mut ins = self
+                .client
+                .insert::<SeriesRow<'_>>("metric_series")
+                .await?
+                .with_setting("insert_deduplication_token", format!("{token}-series"));
+            for ((_, id, day), labels) in &new_series {
+                ins.write(&SeriesRow {
+                    tenant: tenant.as_str(),
+                    day: *day,
+                    metric_name: labels.metric_name().unwrap_or(""),
+                    series_id: *id,
+                    labels: labels
+                        .iter()
+                        .map(|l| (l.name.as_str(), l.value.as_str()))
+                        .collect(),
+                    retention_days: retention,
+                })
+                .await?;
+            }
+            ins.end().await?;
+        }
+        let mut n = 0;
+        let mut ins = self
+            .client
+            .insert::<SampleRow<'_>>("metric_samples")
+            .await?
+            .with_setting("insert_deduplication_token", format!("{token}-samples"));
+        for s in series {
+            let id = s.labels.stable_hash();
+            for x in s.samples {
+                ins.write(&SampleRow {
+                    tenant: tenant.as_str(),
+                    series_id: id,
+                    timestamp_ms: x.t,
+                    value: x.v,
+                    retention_days: retention,
+                })
+                .await?;
+                n += 1;
+            }
+        }
+        ins.end().await?;
+        let mut known = self.known.lock().await;
+        for (key, _) in new_series {
+            known.insert(key);
+        }
+        Ok(n)
+    }
+
+    fn query(&self, st: &Statement) -> clickhouse::query::Query {
+        let mut q = self.client.query(st.sql());
+        for (name, p) in st.params() {
+            q = match p {
+                Param::Str(v) => q.param(name, v),
+                Param::I64(v) => q.param(name, v),
+                Param::U16(v) => q.param(name, v),
+            };
+        }
+        q
+    }
+
+    /// Series id -> labels of the selection's series.
+    async fn series_map(&self, sel: &Selection) -> Result<HashMap<u64, Labels>, ChError> {
+        let Some(st) = Statement::series(sel) else {
+            return Ok(HashMap::new());
+        };
+        let rows: Vec<SeriesOut> = self.query(&st).fetch_all().await?;
+        let mut out: HashMap<u64, Labels> = HashMap::with_capacity(rows.len());
+        for r in rows {
+            let labels = Labels::from_pairs(r.labels.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+                .map_err(|e| ChError::Corrupt(format!("labels of series {}: {e}", r.series_id)))?;
+            if let Some(prev) = out.get(&r.series_id) {
+                if *prev != labels {
+                    return Err(ChError::Corrupt(format!(
+                        "two label sets share series id {}",
+                        r.series_id
+                    )));
+                }
+            }
+            out.insert(r.series_id, labels);
+        }
+        Ok(out)
+    }
+
+    /// The label sets of the selection's series.
+    pub async fn series(&self, sel: &Selection) -> Result<Vec<Labels>, ChError> {
+        let mut v: Vec<Labels> = self.series_map(sel).await?.into_values().collect();
+        v.sort();
+        Ok(v)
+    }
+
+    /// The selection's series with their samples in its window, each sorted
+    /// by time without repeated timestamps.
+    pub async fn select(&self, sel: &Selection) -> Result<Vec<(Labels, Vec<Sample>)>, ChError> {
+        let labels = self.series_map(sel).await?;
+        if labels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(st) = Statement::samples(sel) else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<SampleOut> = self.query(&st).fetch_all().await?;
+        let mut by_id: HashMap<u64, Vec<Sample>> = HashMap::new();
+        for r in rows {
+            by_id.entry(r.series_id).or_default().push(Sample {
+                t: r.timestamp_ms,
+                v: r.value,
+            });
+        }
+        let mut out = Vec::with_capacity(by_id.len());
+        for (id, mut samples) in by_id {
+            // A series written after the look-up above has no labels here;
+            // the next read sees it.
+            let Some(l) = labels.get(&id) else { continue };
+            sightline_core::sort_dedup(&mut samples);
+            out.push((l.clone(), samples));
+        }
+        Ok(out)
+    }
+}
