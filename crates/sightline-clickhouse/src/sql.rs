@@ -87,11 +87,11 @@ impl Statement {
         self.sql.push_str(&cond);
     }
 
-    /// The series of the selection (id and labels) with a row for a day in
-    /// its window; `None` when no day can match.
-    pub fn series(sel: &Selection) -> Option<Statement> {
+    /// `head` over the series table, filtered to the selection's tenant,
+    /// days and matchers; `None` when no day can match.
+    fn over_series(sel: &Selection, head: &str) -> Option<Statement> {
         let (d0, d1) = Self::days(sel)?;
-        let mut s = Self::scoped(sel, "SELECT DISTINCT series_id, labels FROM metric_series");
+        let mut s = Self::scoped(sel, head);
         s.sql
             .push_str(" AND day >= toDate({d0:UInt16}) AND day <= toDate({d1:UInt16})");
         s.bind("d0", Param::U16(d0));
@@ -102,10 +102,16 @@ impl Statement {
         Some(s)
     }
 
+    /// The series of the selection (id and labels) with a row for a day in
+    /// its window; `None` when no day can match.
+    pub fn series(sel: &Selection) -> Option<Statement> {
+        Self::over_series(sel, "SELECT DISTINCT series_id, labels FROM metric_series")
+    }
+
     /// The samples in the selection's window of the series the selection
     /// matches, ordered by series and time.
     pub fn samples(sel: &Selection) -> Option<Statement> {
-        let inner = Self::series(sel)?;
+        let ids = Self::over_series(sel, "SELECT series_id FROM metric_series")?;
         let mut s = Self::scoped(
             sel,
             "SELECT series_id, timestamp_ms, value FROM metric_samples",
@@ -114,17 +120,10 @@ impl Statement {
             .push_str(" AND timestamp_ms >= {start:Int64} AND timestamp_ms <= {end:Int64}");
         s.bind("start", Param::I64(sel.start_ms()));
         s.bind("end", Param::I64(sel.end_ms()));
-        // The inner statement binds the same tenant and its own names.
-        let inner_sql =
-            inner
-                .sql
-                .replacen("SELECT DISTINCT series_id, labels", "SELECT series_id", 1);
-        s.sql.push_str(&format!(" AND series_id IN ({inner_sql})"));
-        for (n, p) in inner.params {
-            if n != "tenant" {
-                s.params.push((n, p));
-            }
-        }
+        // Both levels bind the same tenant value under the same name.
+        s.sql.push_str(&format!(" AND series_id IN ({})", ids.sql));
+        s.params
+            .extend(ids.params.into_iter().filter(|(n, _)| n != "tenant"));
         s.sql.push_str(" ORDER BY series_id, timestamp_ms");
         Some(s)
     }
