@@ -26,7 +26,10 @@ CREATE TABLE IF NOT EXISTS metric_samples
     value Float64 CODEC(Gorilla, ZSTD(1)),
     retention_days UInt16 CODEC(ZSTD(1))
 )
-ENGINE = MergeTree
+-- Replacing: a batch replayed from the write-ahead log after a crash (under
+-- a new deduplication token) collapses onto the rows it repeats; readers
+-- also keep one value per (series, timestamp).
+ENGINE = ReplacingMergeTree
 PARTITION BY (tenant, toDate(intDiv(timestamp_ms, 1000)))
 ORDER BY (tenant, series_id, timestamp_ms)
 TTL toDate(intDiv(timestamp_ms, 1000)) + toIntervalDay(retention_days)

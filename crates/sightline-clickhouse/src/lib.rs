@@ -10,6 +10,7 @@ mod error;
 mod migrate;
 mod sql;
 mod store;
+pub mod testing;
 
 pub use error::ChError;
 pub use migrate::MIGRATIONS;

@@ -21,6 +21,9 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     ),
 ];
 
+/// The tables the migrations create.
+pub(crate) const TABLES: &[&str] = &["metric_series", "metric_samples", "logs", "spans"];
+
 #[derive(Row, Serialize, Deserialize)]
 struct Applied {
     version: u32,

@@ -103,6 +103,26 @@ impl ClickHouse {
         &self.cfg.database
     }
 
+    /// The settings this client was made with.
+    pub fn config(&self) -> &ClickHouseConfig {
+        &self.cfg
+    }
+
+    /// Rows in one of Sightline's tables, all tenants together (for
+    /// operators and tests). Counts stored rows: a duplicate not yet merged
+    /// away counts twice.
+    pub async fn count_rows(&self, table: &str) -> Result<u64, ChError> {
+        if !crate::migrate::TABLES.contains(&table) {
+            return Err(ChError::BadQuery(format!("unknown table {table:?}")));
+        }
+        Ok(self
+            .client
+            .query("SELECT count() FROM ?")
+            .bind(clickhouse::sql::Identifier(table))
+            .fetch_one::<u64>()
+            .await?)
+    }
+
     /// Answers when ClickHouse does.
     pub async fn ping(&self) -> Result<(), ChError> {
         self.server.query("SELECT 1").execute().await?;
