@@ -107,6 +107,10 @@ impl From<EngineError> for ApiError {
             EngineError::BadData(m) => ApiError::BadData(m),
             EngineError::Execution(m) => ApiError::Execution(m),
             EngineError::Timeout(m) => ApiError::Timeout(format!("query timed out in {m}")),
+            EngineError::Unavailable(m) => {
+                tracing::warn!(error = %m, "storage unavailable");
+                ApiError::Unavailable(m)
+            }
             EngineError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 ApiError::Internal(m)

@@ -350,3 +350,4 @@ async fn run_hostile(
     }
     1
 }
+

@@ -12,6 +12,9 @@ pub enum EngineError {
     /// The query ran out of time (503 timeout).
     #[error("query timed out in {0}")]
     Timeout(String),
+    /// A storage tier cannot answer now (503 unavailable).
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything else (500 internal).
     #[error("{0}")]
     Internal(String),
@@ -39,6 +42,17 @@ impl From<sightline_eval::EvalError> for EngineError {
             E::Unsupported(_) | E::BadQuery(_) => EngineError::BadData(e.to_string()),
             E::Storage(m) => EngineError::Internal(m),
             other => EngineError::Execution(other.to_string()),
+        }
+    }
+}
+
+impl From<sightline_clickhouse::ChError> for EngineError {
+    fn from(e: sightline_clickhouse::ChError) -> Self {
+        use sightline_clickhouse::ChError as C;
+        match e {
+            C::BadQuery(m) => EngineError::BadData(m),
+            C::Unavailable(m) => EngineError::Unavailable(format!("clickhouse: {m}")),
+            C::Corrupt(m) => EngineError::Internal(format!("clickhouse returned bad data: {m}")),
         }
     }
 }

@@ -1,16 +1,23 @@
-//! The flusher: freezes the head, writes the frozen part to the archive and
-//! then releases it (deleting its WAL segments).
+//! The flusher: freezes the head, stores the frozen part (in ClickHouse
+//! when it is configured, in the Parquet archive otherwise) and then
+//! releases it (deleting its WAL segments).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use sightline_clickhouse::{ClickHouse, SeriesBatch};
+use sightline_ingest::Frozen;
 
 use crate::{Engine, EngineError};
 
 pub(crate) const METADATA_FILE: &str = "metadata.json";
 
+/// Longest wait between two attempts to store a part that failed.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
 impl Engine {
-    /// Moves everything in the active head to the archive. Returns the
-    /// number of samples archived.
+    /// Moves everything in the active head to storage. Returns the number
+    /// of samples stored.
     pub async fn flush(&self) -> Result<usize, EngineError> {
         let mut pending = self.flush_lock.lock().await;
         if self.ingestor.head().active_samples() > 0 {
@@ -25,13 +32,10 @@ impl Engine {
         // Oldest first: releasing a part deletes every WAL segment up to its
         // own, so an older part must never be left behind a newer one.
         while let Some(frozen) = pending.first() {
-            // Named after the WAL segment it empties, so a retried flush
-            // overwrites its own earlier attempt instead of adding a copy.
-            let stem = format!("wal{:016}", frozen.last_segment);
-            for (tenant, th) in frozen.data.tenants() {
-                let series = th.series().iter().map(|s| (&s.labels, &s.samples[..]));
-                rows += self.archive.write_metrics(tenant, series, &stem).await?;
-            }
+            rows += match self.hot_tier().await? {
+                Some(ch) => self.drain_to_clickhouse(ch, frozen).await?,
+                None => self.archive_part(frozen).await?,
+            };
             for (tenant, md) in self.ingestor.head().all_metadata() {
                 let body =
                     serde_json::to_vec(&md).map_err(|e| EngineError::Internal(e.to_string()))?;
@@ -40,34 +44,120 @@ impl Engine {
             self.ingestor
                 .release(frozen)
                 .map_err(|e| EngineError::Internal(e.to_string()))?;
-            tracing::info!(
-                segment = frozen.last_segment,
-                "head part flushed to archive"
-            );
+            tracing::info!(segment = frozen.last_segment, "head part stored");
             pending.remove(0);
+        }
+        Ok(rows)
+    }
+
+    async fn archive_part(&self, frozen: &Frozen) -> Result<usize, EngineError> {
+        // Named after the WAL segment it empties, so a retried flush
+        // overwrites its own earlier attempt instead of adding a copy.
+        let stem = format!("wal{:016}", frozen.last_segment);
+        let mut rows = 0;
+        for (tenant, th) in frozen.data.tenants() {
+            let series = th.series().iter().map(|s| (&s.labels, &s.samples[..]));
+            rows += self.archive.write_metrics(tenant, series, &stem).await?;
         }
         metrics::counter!("sightline_archive_flushed_samples_total").increment(rows as u64);
         Ok(rows)
     }
 
+    /// Inserts a frozen part into ClickHouse in batches of at most
+    /// `clickhouse_batch_rows` samples. Batches are cut the same way on
+    /// every attempt (the part does not change), and each carries the token
+    /// `<node>-wal<segment>-<tenant>-<n>`, so a retry after a partial
+    /// failure sends the stored batches again and ClickHouse drops them.
+    async fn drain_to_clickhouse(
+        &self,
+        ch: &ClickHouse,
+        frozen: &Frozen,
+    ) -> Result<usize, EngineError> {
+        let limit = self.cfg.clickhouse_batch_rows.max(1);
+        let started = Instant::now();
+        let mut rows = 0usize;
+        for (tenant, th) in frozen.data.tenants() {
+            let mut batch: Vec<SeriesBatch<'_>> = Vec::new();
+            let mut in_batch = 0usize;
+            let mut n = 0usize;
+            let series = th.series();
+            for (i, s) in series.iter().enumerate() {
+                if !s.samples.is_empty() {
+                    batch.push(SeriesBatch {
+                        labels: &s.labels,
+                        samples: &s.samples,
+                    });
+                    in_batch += s.samples.len();
+                }
+                let last = i + 1 == series.len();
+                if (in_batch >= limit || last) && !batch.is_empty() {
+                    let token = format!(
+                        "{}-wal{:016}-{}-{n}",
+                        self.node_id, frozen.last_segment, tenant
+                    );
+                    let t0 = Instant::now();
+                    let written = ch.insert_metrics(tenant, &batch, &token).await?;
+                    metrics::histogram!("sightline_clickhouse_insert_seconds")
+                        .record(t0.elapsed().as_secs_f64());
+                    metrics::counter!("sightline_clickhouse_inserted_samples_total")
+                        .increment(written as u64);
+                    rows += written;
+                    batch.clear();
+                    in_batch = 0;
+                    n += 1;
+                    self.pace(rows, started).await;
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Sleeps as long as needed to keep the drain at or under
+    /// `clickhouse_drain_rows_per_sec`.
+    async fn pace(&self, rows: usize, started: Instant) {
+        let rate = self.cfg.clickhouse_drain_rows_per_sec;
+        if rate == 0 {
+            return;
+        }
+        let due = Duration::from_secs_f64(rows as f64 / rate as f64);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
     /// Runs forever: flushes when the head holds too many samples or the
-    /// flush interval has passed.
+    /// flush interval has passed; a part that failed to store is retried
+    /// with exponential backoff (up to 30 s between attempts).
     pub async fn run_flusher(self: Arc<Self>) {
         let interval = Duration::from_secs(self.cfg.flush_interval_secs.max(1));
         let mut last = Instant::now();
+        let mut backoff = Duration::ZERO;
+        let mut next_retry = Instant::now();
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
             tick.tick().await;
             let samples = self.ingestor.head().active_samples();
-            // A part whose earlier flush failed is retried even when idle.
-            let retry = !self.flush_lock.lock().await.is_empty();
-            if samples == 0 && !retry {
+            let parts = self.flush_lock.lock().await.len();
+            let failed = parts > 0;
+            metrics::gauge!("sightline_wal_bytes").set(self.wal_bytes() as f64);
+            metrics::gauge!("sightline_flush_pending_parts").set(parts as f64);
+            if samples == 0 && !failed {
                 last = Instant::now();
                 continue;
             }
-            if retry || samples >= self.cfg.head_max_samples || last.elapsed() >= interval {
-                if let Err(e) = self.flush().await {
-                    tracing::error!(error = %e, "flush failed; will retry");
+            let due = samples >= self.cfg.head_max_samples || last.elapsed() >= interval;
+            if failed && Instant::now() < next_retry {
+                continue;
+            }
+            if failed || due {
+                match self.flush().await {
+                    Ok(_) => backoff = Duration::ZERO,
+                    Err(e) => {
+                        backoff = (backoff * 2).clamp(Duration::from_millis(500), MAX_BACKOFF);
+                        next_retry = Instant::now() + backoff;
+                        metrics::counter!("sightline_flush_failures_total").increment(1);
+                        tracing::warn!(error = %e, retry_in = ?backoff, "storing the head failed; will retry");
+                    }
                 }
                 last = Instant::now();
             }

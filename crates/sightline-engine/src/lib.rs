@@ -1,14 +1,19 @@
-//! The engine: one tenant-scoped entry point for queries and writes on the
-//! embedded tier, routing each read to the head (recent, in memory) and the
-//! Parquet archive (flushed), and running the flusher that moves frozen head
-//! parts into the archive.
+//! The engine: one tenant-scoped entry point for queries and writes,
+//! routing each read to the head (recent, in memory), ClickHouse (the hot
+//! tier, when configured) and the Parquet archive, and running the flusher
+//! that moves frozen head parts into ClickHouse when it is configured and
+//! into the archive otherwise.
 //!
 //! Invariants kept here:
 //! - every read goes through [`sightline_plan::Selection`], which carries the
 //!   tenant given by the caller (the API passes the token's tenant);
-//! - head and archive reads of the same window are merged by timestamp, so a
-//!   sample that is briefly in both (between an archive write and the head
-//!   release) is counted once;
+//! - head, ClickHouse and archive reads of the same window are merged by
+//!   timestamp, so a sample that is briefly in two places (between a flush's
+//!   write and the head release) is counted once;
+//! - a frozen head part leaves the WAL only after every one of its batches
+//!   is stored; each ClickHouse batch carries a deduplication token naming
+//!   this node, the WAL segment, the tenant and the batch, so a retry never
+//!   writes a batch twice.
 //! - PromQL evaluation runs on blocking threads, never on the async workers.
 
 mod error;
@@ -19,10 +24,12 @@ pub use error::EngineError;
 pub use query::{Answer, EngineConfig, QueryLimits};
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use sightline_archive::Archive;
+use sightline_clickhouse::ClickHouse;
 use sightline_core::TenantId;
 use sightline_ingest::ingestor::OpenStats;
 use sightline_ingest::{IngestError, Ingestor, IngestorConfig, MetricMetadata, WriteBatch};
@@ -31,6 +38,12 @@ use sightline_ingest::{IngestError, Ingestor, IngestorConfig, MetricMetadata, Wr
 pub struct Engine {
     ingestor: Ingestor,
     archive: Arc<Archive>,
+    /// The hot tier, when configured.
+    hot: Option<Arc<ClickHouse>>,
+    /// Whether the hot tier's migrations are known to be applied.
+    hot_ready: AtomicBool,
+    /// This data directory's identity, part of every deduplication token.
+    node_id: String,
     cfg: EngineConfig,
     /// Frozen head parts not yet archived, oldest first.
     flush_lock: tokio::sync::Mutex<Vec<sightline_ingest::Frozen>>,
@@ -44,6 +57,8 @@ impl Engine {
     ) -> Result<(Arc<Self>, OpenStats), EngineError> {
         let mut icfg = IngestorConfig::new(data_dir.join("wal"));
         icfg.max_pending_bytes = cfg.wal_max_pending_bytes;
+        icfg.max_wal_bytes = cfg.wal_max_bytes;
+        let node_id = node_id(&data_dir)?;
         let (ingestor, stats) =
             Ingestor::open(icfg).map_err(|e| EngineError::Internal(e.to_string()))?;
         let archive = Arc::new(Archive::open_local(&data_dir.join("archive"))?);
@@ -55,15 +70,47 @@ impl Engine {
                 }
             }
         }
-        Ok((
-            Arc::new(Engine {
-                ingestor,
-                archive,
-                cfg,
-                flush_lock: tokio::sync::Mutex::new(Vec::new()),
-            }),
-            stats,
-        ))
+        let hot = cfg
+            .clickhouse
+            .clone()
+            .map(|c| Arc::new(ClickHouse::new(c)));
+        let engine = Engine {
+            ingestor,
+            archive,
+            hot,
+            hot_ready: AtomicBool::new(false),
+            node_id,
+            cfg,
+            flush_lock: tokio::sync::Mutex::new(Vec::new()),
+        };
+        // Migrations run at start; if ClickHouse is down they are retried
+        // before the first drain and the first read instead.
+        if let Err(e) = engine.hot_tier().await {
+            tracing::warn!(error = %e, "clickhouse not ready at start; writes wait in the WAL");
+        }
+        Ok((Arc::new(engine), stats))
+    }
+
+    /// The hot tier with its migrations applied, or `None` when none is
+    /// configured.
+    pub(crate) async fn hot_tier(&self) -> Result<Option<&ClickHouse>, EngineError> {
+        use std::sync::atomic::Ordering;
+        let Some(ch) = &self.hot else {
+            return Ok(None);
+        };
+        if !self.hot_ready.load(Ordering::Acquire) {
+            let n = ch.migrate().await?;
+            if n > 0 {
+                tracing::info!(applied = n, "clickhouse migrations applied");
+            }
+            self.hot_ready.store(true, Ordering::Release);
+        }
+        Ok(Some(ch))
+    }
+
+    /// Bytes of WAL not yet stored elsewhere.
+    pub fn wal_bytes(&self) -> u64 {
+        self.ingestor.wal_bytes()
     }
 
     /// Writes a batch; returns once it is durable.
@@ -75,4 +122,27 @@ impl Engine {
     pub fn metadata(&self, tenant: &TenantId) -> BTreeMap<String, MetricMetadata> {
         self.ingestor.head().metadata(tenant)
     }
+}
+
+/// The identity of this data directory: read from `<data-dir>/node-id`,
+/// created (random, 64 bits) on first start. It keeps deduplication tokens
+/// of two data directories writing one ClickHouse database apart, and
+/// those of a data directory whose WAL numbering started over.
+fn node_id(data_dir: &Path) -> Result<String, EngineError> {
+    let path = data_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(s) if !s.trim().is_empty() => return Ok(s.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(EngineError::Internal(format!("{}: {e}", path.display()))),
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| EngineError::Internal(format!("{}: {e}", data_dir.display())))?;
+    let id = format!("{:016x}", rand::random::<u64>());
+    let tmp = data_dir.join("node-id.tmp");
+    std::fs::write(&tmp, format!("{id}\n"))
+        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| EngineError::Internal(format!("{}: {e}", path.display())))?;
+    Ok(id)
 }

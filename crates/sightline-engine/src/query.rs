@@ -43,6 +43,16 @@ pub struct EngineConfig {
     pub flush_interval_secs: u64,
     pub head_max_samples: usize,
     pub wal_max_pending_bytes: usize,
+    /// The WAL budget: bytes of WAL not yet stored (while ClickHouse is
+    /// down); past it ingest answers 429.
+    pub wal_max_bytes: u64,
+    /// The hot tier; `None` keeps everything embedded.
+    pub clickhouse: Option<sightline_clickhouse::ClickHouseConfig>,
+    /// Most samples in one ClickHouse insert.
+    pub clickhouse_batch_rows: usize,
+    /// Most samples per second the flusher sends to ClickHouse (0: no
+    /// limit), so that a backlog drains without swamping it.
+    pub clickhouse_drain_rows_per_sec: u64,
     pub limits: QueryLimits,
     /// Prometheus's `promql-delayed-name-removal` (off by default, as there).
     pub promql_delayed_name_removal: bool,
@@ -54,6 +64,10 @@ impl Default for EngineConfig {
             flush_interval_secs: 900,
             head_max_samples: 20_000_000,
             wal_max_pending_bytes: 512 << 20,
+            wal_max_bytes: 8 << 30,
+            clickhouse: None,
+            clickhouse_batch_rows: 500_000,
+            clickhouse_drain_rows_per_sec: 0,
             limits: QueryLimits::default(),
             promql_delayed_name_removal: false,
         }
@@ -100,6 +114,9 @@ struct TenantView {
     /// Past this instant the caller has already been answered with a
     /// timeout: further reads are refused so the evaluation stops early.
     deadline: std::time::Instant,
+    /// The storage error that stopped the evaluation, kept whole so that
+    /// its kind (unavailable, bad input) reaches the caller.
+    failure: parking_lot::Mutex<Option<EngineError>>,
 }
 
 impl Queryable for TenantView {
@@ -119,7 +136,11 @@ impl Queryable for TenantView {
             .block_on(self.engine.read(&sel))
             .map_err(|e| match e {
                 EngineError::Execution(m) => EvalError::Execution(m),
-                other => EvalError::Storage(other.to_string()),
+                other => {
+                    let msg = other.to_string();
+                    *self.failure.lock() = Some(other);
+                    EvalError::Storage(msg)
+                }
             })?;
         Ok(out
             .into_iter()
@@ -129,7 +150,7 @@ impl Queryable for TenantView {
 }
 
 impl Engine {
-    /// Reads one selection from the head and the archive, merged.
+    /// Reads one selection from the head, ClickHouse and the archive, merged.
     pub async fn read(&self, sel: &Selection) -> Result<Vec<(Labels, Vec<Sample>)>, EngineError> {
         let tenant = sel.tenant();
         // Head first, archive second: a flush writes the archive before it
@@ -141,14 +162,17 @@ impl Engine {
             .select(tenant, sel.matchers(), sel.start_ms(), sel.end_ms())
             .into_iter()
             .collect();
-        let archived = self
+        let mut stored = self
             .archive
             .select(tenant, sel.matchers(), sel.start_ms(), sel.end_ms())
             .await?;
-        for (l, s) in archived {
+        if let Some(ch) = self.hot_tier().await? {
+            stored.extend(ch.select(sel).await?);
+        }
+        for (l, s) in stored {
             match merged.get_mut(&l) {
                 Some(v) => {
-                    // Archive first, head after: the head's value wins a tie.
+                    // Stored first, head after: the head's value wins a tie.
                     let mut all = s;
                     all.append(v);
                     sightline_core::sort_dedup(&mut all);
@@ -194,12 +218,18 @@ impl Engine {
             tenant: tenant.clone(),
             rt: tokio::runtime::Handle::current(),
             deadline: std::time::Instant::now() + timeout,
+            failure: parking_lot::Mutex::new(None),
         };
-        let task = tokio::task::spawn_blocking(move || f(&view));
+        let task = tokio::task::spawn_blocking(move || {
+            let r = f(&view);
+            (r, view.failure.lock().take())
+        });
         match tokio::time::timeout(timeout, task).await {
             Err(_) => Err(EngineError::Timeout("query execution".into())),
             Ok(Err(join)) => Err(EngineError::Internal(format!("query task failed: {join}"))),
-            Ok(Ok(r)) => r.map(Answer::from).map_err(EngineError::from),
+            Ok(Ok((Ok(v), _))) => Ok(Answer::from(v)),
+            Ok(Ok((Err(_), Some(storage)))) => Err(storage),
+            Ok(Ok((Err(e), None))) => Err(EngineError::from(e)),
         }
     }
 
@@ -281,6 +311,9 @@ impl Engine {
                     .series(sel.tenant(), sel.matchers(), sel.start_ms(), sel.end_ms())
                     .await?,
             );
+            if let Some(ch) = self.hot_tier().await? {
+                out.extend(ch.series(&sel).await?);
+            }
             if out.len() > self.cfg.limits.max_series {
                 return Err(EngineError::Execution(format!(
                     "the match matched more than the limit of {} series",

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -22,6 +22,10 @@ pub struct IngestorConfig {
     pub max_pending_bytes: usize,
     /// Most bytes one group commit writes before syncing.
     pub max_group_bytes: usize,
+    /// The WAL budget: bytes of segments not yet stored elsewhere (for
+    /// example while ClickHouse is down). Past it writes are refused as
+    /// overloaded (HTTP 429) until a flush releases segments.
+    pub max_wal_bytes: u64,
 }
 
 impl IngestorConfig {
@@ -30,6 +34,7 @@ impl IngestorConfig {
             wal_dir,
             max_pending_bytes: 512 << 20,
             max_group_bytes: 32 << 20,
+            max_wal_bytes: u64::MAX,
         }
     }
 }
@@ -58,6 +63,8 @@ pub struct Ingestor {
     tx: mpsc::Sender<Cmd>,
     head: Arc<Head>,
     pending: Arc<AtomicUsize>,
+    /// Bytes in WAL segments on disk.
+    wal_bytes: Arc<AtomicU64>,
     cfg: IngestorConfig,
 }
 
@@ -101,6 +108,11 @@ impl Ingestor {
             stats.truncated_bytes += st.truncated_bytes;
         }
         stats.segments = segments.len();
+        let mut on_disk = 0u64;
+        for &no in &segments {
+            on_disk += std::fs::metadata(wal::segment_path(&cfg.wal_dir, no))?.len();
+        }
+        let wal_bytes = Arc::new(AtomicU64::new(on_disk));
         let next = segments.last().map_or(1, |n| n + 1);
         let writer = SegmentWriter::create(&cfg.wal_dir, next)?;
         let (tx, rx) = mpsc::channel();
@@ -108,14 +120,16 @@ impl Ingestor {
         let th_head = head.clone();
         let th_pending = pending.clone();
         let th_cfg = cfg.clone();
+        let th_wal_bytes = wal_bytes.clone();
         std::thread::Builder::new()
             .name("sightline-wal".into())
-            .spawn(move || writer_loop(rx, writer, th_head, th_pending, th_cfg))?;
+            .spawn(move || writer_loop(rx, writer, th_head, th_pending, th_wal_bytes, th_cfg))?;
         Ok((
             Ingestor {
                 tx,
                 head,
                 pending,
+                wal_bytes,
                 cfg,
             },
             stats,
@@ -124,6 +138,11 @@ impl Ingestor {
 
     pub fn head(&self) -> &Arc<Head> {
         &self.head
+    }
+
+    /// Bytes in WAL segments on disk (not yet released).
+    pub fn wal_bytes(&self) -> u64 {
+        self.wal_bytes.load(Ordering::SeqCst)
     }
 
     /// Writes a batch durably. Returns once it is in the WAL (synced) and
@@ -137,6 +156,14 @@ impl Ingestor {
         let size = payload.len();
         if size > wal::MAX_FRAME_BYTES {
             return Err(IngestError::TooLarge(format!("write of {size} bytes")));
+        }
+        let on_disk = self.wal_bytes.load(Ordering::SeqCst);
+        if on_disk >= self.cfg.max_wal_bytes {
+            metrics::counter!("sightline_ingest_refused_total", "tenant" => batch.tenant.to_string(), "reason" => "wal_full").increment(1);
+            return Err(IngestError::Overloaded(format!(
+                "the write-ahead log holds {on_disk} bytes not yet stored (budget {}); retry later",
+                self.cfg.max_wal_bytes
+            )));
         }
         let before = self.pending.fetch_add(size, Ordering::SeqCst);
         if before + size > self.cfg.max_pending_bytes && before > 0 {
@@ -187,7 +214,14 @@ impl Ingestor {
     pub fn release(&self, frozen: &Frozen) -> Result<(), IngestError> {
         for no in wal::list_segments(&self.cfg.wal_dir)? {
             if no <= frozen.last_segment {
-                std::fs::remove_file(wal::segment_path(&self.cfg.wal_dir, no))?;
+                let path = wal::segment_path(&self.cfg.wal_dir, no);
+                let len = std::fs::metadata(&path).map_or(0, |m| m.len());
+                std::fs::remove_file(&path)?;
+                let _ = self
+                    .wal_bytes
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| {
+                        Some(b.saturating_sub(len))
+                    });
             }
         }
         self.head.drop_frozen(&frozen.data);
@@ -200,6 +234,7 @@ fn writer_loop(
     mut writer: SegmentWriter,
     head: Arc<Head>,
     pending: Arc<AtomicUsize>,
+    wal_bytes: Arc<AtomicU64>,
     cfg: IngestorConfig,
 ) {
     let mut buf: Vec<u8> = Vec::with_capacity(cfg.max_group_bytes);
@@ -231,6 +266,9 @@ fn writer_loop(
         if !group.is_empty() {
             let started = Instant::now();
             let res = writer.write_durable(&buf);
+            if res.is_ok() {
+                wal_bytes.fetch_add(buf.len() as u64, Ordering::SeqCst);
+            }
             metrics::histogram!("sightline_wal_commit_seconds")
                 .record(started.elapsed().as_secs_f64());
             buf.clear();
@@ -324,5 +362,34 @@ mod tests {
             st.samples, 1,
             "released segments are gone, the later write is not"
         );
+    }
+
+    #[tokio::test]
+    async fn a_spent_wal_budget_refuses_writes_until_release() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cfg = IngestorConfig::new(dir.path().to_path_buf());
+        cfg.max_wal_bytes = 1_000;
+        let (ing, _) = Ingestor::open(cfg.clone()).expect("open");
+        let mut accepted = 0;
+        let refused = loop {
+            match ing.write(batch("a", 1.0, accepted)).await {
+                Ok(()) => accepted += 1,
+                Err(e) => break e,
+            }
+            assert!(accepted < 1_000, "the budget never bit");
+        };
+        assert!(matches!(refused, IngestError::Overloaded(_)), "{refused}");
+        assert!(ing.wal_bytes() >= 1_000);
+        // The refused write is not in the head.
+        let a = TenantId::new("a").expect("valid");
+        assert_eq!(ing.head().select(&a, &[], 0, 10_000)[0].1.len(), accepted as usize);
+        let frozen = ing.freeze().await.expect("freeze");
+        ing.release(&frozen).expect("release");
+        assert_eq!(ing.wal_bytes(), 0);
+        ing.write(batch("a", 1.0, 9_999)).await.expect("accepted again");
+        drop(ing);
+        // The count survives a restart.
+        let (ing, _) = Ingestor::open(cfg).expect("reopen");
+        assert!(ing.wal_bytes() > 0);
     }
 }

@@ -44,6 +44,34 @@ pub struct ServeArgs {
     /// operation, like Prometheus's `promql-delayed-name-removal` feature [default: false].
     #[arg(long, env = "SIGHTLINE_PROMQL_DELAYED_NAME_REMOVAL")]
     pub promql_delayed_name_removal: Option<bool>,
+    /// Bytes of write-ahead log not yet stored (while ClickHouse is down)
+    /// past which ingest answers 429 [default: 8589934592].
+    #[arg(long, env = "SIGHTLINE_WAL_MAX_BYTES")]
+    pub wal_max_bytes: Option<u64>,
+    /// ClickHouse's HTTP interface (e.g. http://127.0.0.1:8123); when set,
+    /// the head drains into ClickHouse and reads include it [default: none,
+    /// everything embedded].
+    #[arg(long, env = "SIGHTLINE_CLICKHOUSE_URL")]
+    pub clickhouse_url: Option<String>,
+    /// ClickHouse user.
+    #[arg(long, env = "SIGHTLINE_CLICKHOUSE_USER")]
+    pub clickhouse_user: Option<String>,
+    /// ClickHouse password (prefer the environment variable).
+    #[arg(long, env = "SIGHTLINE_CLICKHOUSE_PASSWORD", hide_env_values = true)]
+    pub clickhouse_password: Option<String>,
+    /// ClickHouse database [default: sightline].
+    #[arg(long, env = "SIGHTLINE_CLICKHOUSE_DATABASE")]
+    pub clickhouse_database: Option<String>,
+    /// Days ClickHouse keeps rows (the tables' TTL) [default: 30].
+    #[arg(long, env = "SIGHTLINE_CLICKHOUSE_RETENTION_DAYS")]
+    pub clickhouse_retention_days: Option<u16>,
+    /// Most samples in one ClickHouse insert [default: 500000].
+    #[arg(long, env = "SIGHTLINE_CLICKHOUSE_BATCH_ROWS")]
+    pub clickhouse_batch_rows: Option<usize>,
+    /// Most samples per second sent to ClickHouse while a backlog drains
+    /// (0: no limit) [default: 0].
+    #[arg(long, env = "SIGHTLINE_CLICKHOUSE_DRAIN_ROWS_PER_SEC")]
+    pub clickhouse_drain_rows_per_sec: Option<u64>,
 }
 
 /// The config file's shape; every field optional.
@@ -60,6 +88,14 @@ pub struct FileConfig {
     pub max_samples: Option<usize>,
     pub query_timeout_secs: Option<u64>,
     pub promql_delayed_name_removal: Option<bool>,
+    pub wal_max_bytes: Option<u64>,
+    pub clickhouse_url: Option<String>,
+    pub clickhouse_user: Option<String>,
+    pub clickhouse_password: Option<String>,
+    pub clickhouse_database: Option<String>,
+    pub clickhouse_retention_days: Option<u16>,
+    pub clickhouse_batch_rows: Option<usize>,
+    pub clickhouse_drain_rows_per_sec: Option<u64>,
 }
 
 /// Resolved settings.
@@ -75,6 +111,10 @@ pub struct Settings {
     pub max_samples: usize,
     pub query_timeout_secs: u64,
     pub promql_delayed_name_removal: bool,
+    pub wal_max_bytes: u64,
+    pub clickhouse: Option<sightline_clickhouse::ClickHouseConfig>,
+    pub clickhouse_batch_rows: usize,
+    pub clickhouse_drain_rows_per_sec: u64,
 }
 
 pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -118,6 +158,31 @@ impl Settings {
                 .promql_delayed_name_removal
                 .or(f.promql_delayed_name_removal)
                 .unwrap_or(false),
+            wal_max_bytes: a.wal_max_bytes.or(f.wal_max_bytes).unwrap_or(8 << 30),
+            clickhouse: match a.clickhouse_url.or(f.clickhouse_url) {
+                Some(url) if !url.is_empty() => Some(sightline_clickhouse::ClickHouseConfig {
+                    url,
+                    user: a.clickhouse_user.or(f.clickhouse_user),
+                    password: a.clickhouse_password.or(f.clickhouse_password),
+                    database: a
+                        .clickhouse_database
+                        .or(f.clickhouse_database)
+                        .unwrap_or_else(|| "sightline".into()),
+                    retention_days: a
+                        .clickhouse_retention_days
+                        .or(f.clickhouse_retention_days)
+                        .unwrap_or(30),
+                }),
+                _ => None,
+            },
+            clickhouse_batch_rows: a
+                .clickhouse_batch_rows
+                .or(f.clickhouse_batch_rows)
+                .unwrap_or(500_000),
+            clickhouse_drain_rows_per_sec: a
+                .clickhouse_drain_rows_per_sec
+                .or(f.clickhouse_drain_rows_per_sec)
+                .unwrap_or(0),
         })
     }
 }

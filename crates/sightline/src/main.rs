@@ -24,6 +24,9 @@ struct Cli {
 enum Command {
     /// Runs the server.
     Serve(config::ServeArgs),
+    /// Applies schema migrations (control plane, and ClickHouse when
+    /// configured), then exits.
+    Migrate(config::ServeArgs),
     /// Manages tenants on a running server.
     Tenant {
         #[command(subcommand)]
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
     let res = rt.block_on(async {
         match cli.cmd {
             Command::Serve(args) => serve::run(args).await,
+            Command::Migrate(args) => serve::migrate(args).await,
             Command::Tenant { cmd, conn } => client::tenant(cmd, conn).await,
             Command::Token { cmd, conn } => client::token(cmd, conn).await,
         }

@@ -39,6 +39,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             ..QueryLimits::default()
         },
         promql_delayed_name_removal: s.promql_delayed_name_removal,
+        wal_max_bytes: s.wal_max_bytes,
+        clickhouse: s.clickhouse.clone(),
+        clickhouse_batch_rows: s.clickhouse_batch_rows,
+        clickhouse_drain_rows_per_sec: s.clickhouse_drain_rows_per_sec,
         ..EngineConfig::default()
     };
     let (engine, stats) = Engine::open(s.data_dir.clone(), cfg).await?;
@@ -66,6 +70,28 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, data_dir = %s.data_dir.display(), "listening");
     sightline_api::serve(listener, state, shutdown()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `sightline migrate`: applies the control plane's migrations and, when
+/// ClickHouse is configured, ClickHouse's; then exits.
+pub async fn migrate(args: ServeArgs) -> anyhow::Result<()> {
+    let s = Settings::resolve(args)?;
+    std::fs::create_dir_all(&s.data_dir)
+        .with_context(|| format!("creating {}", s.data_dir.display()))?;
+    ControlPlane::open_sqlite(&s.data_dir.join("control.db")).await?;
+    println!("control plane: {} up to date", s.data_dir.join("control.db").display());
+    if let Some(c) = &s.clickhouse {
+        let ch = sightline_clickhouse::ClickHouse::new(c.clone());
+        let n = ch
+            .migrate()
+            .await
+            .with_context(|| format!("migrating clickhouse at {}", c.url))?;
+        println!(
+            "clickhouse: database {} up to date ({n} migration(s) applied)",
+            c.database
+        );
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cli;
+mod clickhouse;
 mod crash;
 mod harness;
 mod isolation;
