@@ -1,13 +1,15 @@
 //! `sightline-compat-tests`: runs Prometheus's promqltest `.test` scripts
 //! against Sightline's PromQL evaluator.
 //!
-//! Usage: `sightline-compat-tests [--record FILE] [--check FILE] PATH...`
+//! Usage: `sightline-compat-tests [--clickhouse URL] [--record FILE] [--check FILE] PATH...`
 //! (files or directories of `*.test`). Prints every failing eval as
 //! `file:line: expected … got …`, a summary per file, and ends with
 //! `N passed, M failed, K skipped` (skipped: native-histogram cases only:
 //! those expecting a histogram, using a native-histogram-only operator, or
 //! reading native-histogram samples in a way that changes the answer or
 //! its annotations; see `run::depends_on_native`).
+//! `--clickhouse URL` stores every script's data in ClickHouse (a database
+//! of its own, dropped at the end) and evaluates over the ClickHouse tier.
 //! `--record FILE` writes the sorted ids (`file.test:LINE`) of passing
 //! evals; `--check FILE` exits non-zero if an id listed there no longer
 //! passes.
@@ -25,6 +27,7 @@ use anyhow::{Context, Result, bail};
 use run::Outcome;
 
 struct Args {
+    clickhouse: Option<String>,
     record: Option<PathBuf>,
     check: Option<PathBuf>,
     paths: Vec<PathBuf>,
@@ -32,6 +35,7 @@ struct Args {
 
 fn parse_args() -> Result<Args> {
     let mut args = Args {
+        clickhouse: None,
         record: None,
         check: None,
         paths: Vec::new(),
@@ -41,15 +45,18 @@ fn parse_args() -> Result<Args> {
         match a.as_str() {
             "--record" => args.record = Some(it.next().context("--record needs a file")?.into()),
             "--check" => args.check = Some(it.next().context("--check needs a file")?.into()),
+            "--clickhouse" => {
+                args.clickhouse = Some(it.next().context("--clickhouse needs a URL")?);
+            }
             "-h" | "--help" => {
-                println!("usage: sightline-compat-tests [--record FILE] [--check FILE] PATH...");
+                println!("usage: sightline-compat-tests [--clickhouse URL] [--record FILE] [--check FILE] PATH...");
                 std::process::exit(0);
             }
             _ => args.paths.push(a.into()),
         }
     }
     if args.paths.is_empty() {
-        bail!("usage: sightline-compat-tests [--record FILE] [--check FILE] PATH...");
+        bail!("usage: sightline-compat-tests [--clickhouse URL] [--record FILE] [--check FILE] PATH...");
     }
     Ok(args)
 }
@@ -92,6 +99,10 @@ fn main() -> ExitCode {
 fn real_main() -> Result<ExitCode> {
     let args = parse_args()?;
     let files = collect(&args.paths)?;
+    let hot = match &args.clickhouse {
+        Some(url) => Some(hot_tier(url)?),
+        None => None,
+    };
     let (mut passed, mut failed, mut skipped) = (0usize, 0usize, 0usize);
     let mut passing: BTreeSet<String> = BTreeSet::new();
     let mut per_file = Vec::new();
@@ -109,7 +120,7 @@ fn real_main() -> Result<ExitCode> {
             }
         };
         let (mut p, mut fl, mut s) = (0, 0, 0);
-        for (line, outcome) in run::run_script(&cmds) {
+        for (line, outcome) in run::run_script(&cmds, hot.as_ref()) {
             match outcome {
                 Outcome::Pass => {
                     p += 1;
@@ -169,6 +180,33 @@ fn real_main() -> Result<ExitCode> {
             code = ExitCode::FAILURE;
         }
     }
+    if let Some(h) = &hot {
+        let db = h.ch.config().database.clone();
+        if let Err(e) = h.rt.block_on(h.ch.drop_database()) {
+            eprintln!("warning: dropping clickhouse database {db}: {e}");
+        }
+    }
     println!("{passed} passed, {failed} failed, {skipped} skipped");
     Ok(code)
+}
+
+/// A fresh database on the ClickHouse at `url`, migrated.
+fn hot_tier(url: &str) -> Result<run::HotTier> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let cfg = sightline_clickhouse::ClickHouseConfig {
+        url: url.to_string(),
+        user: std::env::var("SIGHTLINE_TEST_CLICKHOUSE_USER").ok(),
+        password: std::env::var("SIGHTLINE_TEST_CLICKHOUSE_PASSWORD").ok(),
+        database: sightline_clickhouse::testing::unique_database(),
+        // Script data sits at the start of 1970: keep it from expiring.
+        retention_days: u16::MAX,
+    };
+    let ch = sightline_clickhouse::ClickHouse::new(cfg);
+    rt.block_on(ch.migrate())
+        .with_context(|| format!("migrating clickhouse at {url}"))?;
+    Ok(run::HotTier::new(ch, rt))
 }

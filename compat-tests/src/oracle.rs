@@ -54,15 +54,20 @@ struct Args {
     queries: PathBuf,
     sightline_bin: PathBuf,
     keep: bool,
+    /// ClickHouse for Sightline's hot tier: the data is drained there
+    /// before the corpus runs, so every answer comes from ClickHouse.
+    clickhouse: Option<String>,
 }
 
-const USAGE: &str = "usage: sightline-oracle [--queries FILE] [--sightline-bin PATH] [--keep]";
+const USAGE: &str =
+    "usage: sightline-oracle [--queries FILE] [--sightline-bin PATH] [--clickhouse URL] [--keep]";
 
 fn parse_args() -> Result<Args> {
     let mut args = Args {
         queries: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oracle/queries.promql"),
         sightline_bin: PathBuf::from("sightline"),
         keep: false,
+        clickhouse: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -72,6 +77,9 @@ fn parse_args() -> Result<Args> {
                 args.sightline_bin = it.next().context("--sightline-bin needs a path")?.into()
             }
             "--keep" => args.keep = true,
+            "--clickhouse" => {
+                args.clickhouse = Some(it.next().context("--clickhouse needs a URL")?);
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -166,7 +174,18 @@ async fn run(args: &Args) -> Result<usize> {
         .context("building the HTTP client")?;
 
     let mut prom = servers::start_prometheus(&prom_dir)?;
-    let mut sl = servers::start_sightline(&sightline_bin, &sl_dir)?;
+    let extra: Vec<String> = match &args.clickhouse {
+        Some(url) => vec![
+            "--clickhouse-url".into(),
+            url.clone(),
+            "--clickhouse-database".into(),
+            format!("sightline_oracle_{}", std::process::id()),
+            "--flush-interval-secs".into(),
+            "1".into(),
+        ],
+        None => Vec::new(),
+    };
+    let mut sl = servers::start_sightline(&sightline_bin, &sl_dir, &extra)?;
     servers::wait_ready(&http, &mut prom, Duration::from_secs(60)).await?;
     servers::wait_ready(&http, &mut sl, Duration::from_secs(60)).await?;
     let tokens = servers::provision(&sightline_bin, &sl, &sl_dir, TENANT)?;
@@ -180,6 +199,10 @@ async fn run(args: &Args) -> Result<usize> {
     let t0 = Instant::now();
     push_all(&http, &ds, &prom, &sl, &tokens.ingest).await?;
     wait_for_sentinel(&http, &prom, &sl, &tokens.report, times.range_end).await?;
+    if args.clickhouse.is_some() {
+        wait_drained(&http, &sl).await?;
+        println!("tier: clickhouse (the write-ahead log drained; the head is empty)");
+    }
     println!(
         "data: {} series, {} samples, {} .. {} (pushed in {:.1}s)",
         ds.series.len(),
@@ -384,6 +407,37 @@ async fn push_all(
     send(http, prom, None, body.clone()).await?;
     send(http, sl, Some(ingest), body).await?;
     Ok(())
+}
+
+/// Waits until Sightline has stored everything it acknowledged (its WAL
+/// holds nothing and no head part waits), so queries read ClickHouse.
+async fn wait_drained(http: &reqwest::Client, sl: &Server) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut zero_readings = 0;
+    loop {
+        let text = http
+            .get(format!("{}/metrics", sl.url))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let value = |name: &str| {
+            text.lines()
+                .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+                .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        };
+        let empty = value("sightline_wal_bytes") == Some(0.0)
+            && value("sightline_flush_pending_parts") == Some(0.0);
+        zero_readings = if empty { zero_readings + 1 } else { 0 };
+        // Two readings a flusher tick apart.
+        if zero_readings >= 2 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("sightline did not drain its WAL into ClickHouse:\n{}", sl.log_tail());
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
 }
 
 async fn wait_for_sentinel(

@@ -1,12 +1,15 @@
-//! Runs a parsed script against the evaluator over [`MemStorage`], and
-//! compares results the way Prometheus's promqltest does, including its
-//! implicit re-runs of instant evals: with `@` pinned selectors at other
-//! times, and as a range query around the eval time.
+//! Runs a parsed script against the evaluator over [`MemStorage`] (or, with
+//! a [`HotTier`], over ClickHouse: every `load` is inserted there and every
+//! selection is read back through the ClickHouse tier's SQL), and compares
+//! results the way Prometheus's promqltest does, including its implicit
+//! re-runs of instant evals: with `@` pinned selectors at other times, and
+//! as a range query around the eval time.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use regex::Regex;
-use sightline_core::{Labels, Matcher, Sample, is_stale_nan, matches_all};
+use sightline_core::{Labels, Matcher, Sample, TenantId, is_stale_nan, matches_all};
+use sightline_plan::Selection;
 use sightline_eval::{
     Annotation, AnnotationKind, EvalError, MemStorage, QueryOptions, Queryable, Series, Value,
     eval_instant, eval_instant_with_annotations, eval_range, eval_range_with_annotations,
@@ -31,7 +34,8 @@ pub enum Outcome {
 /// every native-histogram sample: an eval whose answer is the same with and
 /// without the placeholders does not depend on native histograms and is
 /// run; otherwise it is skipped.
-struct Store {
+struct Store<'a> {
+    hot: Option<HotScope<'a>>,
     mem: MemStorage,
     with_placeholders: MemStorage,
     use_placeholders: Cell<bool>,
@@ -42,7 +46,88 @@ struct Store {
 /// The value standing in for a native histogram sample.
 const PLACEHOLDER: f64 = 9_876_543.21;
 
-impl Store {
+/// ClickHouse as the storage of a run: each script's data goes to tenants
+/// of its own (a new one after every `clear`).
+pub struct HotTier {
+    pub ch: sightline_clickhouse::ClickHouse,
+    pub rt: tokio::runtime::Runtime,
+    runs: Cell<u64>,
+}
+
+impl HotTier {
+    pub fn new(ch: sightline_clickhouse::ClickHouse, rt: tokio::runtime::Runtime) -> Self {
+        HotTier {
+            ch,
+            rt,
+            runs: Cell::new(0),
+        }
+    }
+
+    fn next_tenant(&self) -> TenantId {
+        let n = self.runs.get() + 1;
+        self.runs.set(n);
+        TenantId::new(format!("script{}-{n}", std::process::id())).expect("valid tenant")
+    }
+}
+
+struct HotScope<'a> {
+    tier: &'a HotTier,
+    tenant: RefCell<TenantId>,
+    loads: Cell<u64>,
+    /// Answers ClickHouse gave since the last load, by selection: the
+    /// runner's re-runs of an eval repeat selections, and the data does
+    /// not change between loads.
+    answers: RefCell<std::collections::HashMap<String, Vec<Series>>>,
+}
+
+impl HotScope<'_> {
+    fn insert(&self, series: &[(Labels, Vec<Sample>)]) {
+        let n = self.loads.get() + 1;
+        self.loads.set(n);
+        self.answers.borrow_mut().clear();
+        let tenant = self.tenant.borrow().clone();
+        let batch: Vec<_> = series
+            .iter()
+            .map(|(labels, samples)| sightline_clickhouse::SeriesBatch { labels, samples })
+            .collect();
+        let token = format!("{tenant}-load{n}");
+        if let Err(e) = self
+            .tier
+            .rt
+            .block_on(self.tier.ch.insert_metrics(&tenant, &batch, &token))
+        {
+            panic!("loading into clickhouse: {e}");
+        }
+    }
+
+    fn select(&self, matchers: &[Matcher], start: i64, end: i64) -> Result<Vec<Series>, EvalError> {
+        let key = format!(
+            "{:?} {start} {end}",
+            matchers
+                .iter()
+                .map(|m| (&m.name, m.op, &m.value))
+                .collect::<Vec<_>>()
+        );
+        if let Some(hit) = self.answers.borrow().get(&key) {
+            return Ok(hit.clone());
+        }
+        let sel = Selection::new(self.tenant.borrow().clone(), matchers.to_vec(), start, end)
+            .map_err(|e| EvalError::BadQuery(e.to_string()))?;
+        let rows = self
+            .tier
+            .rt
+            .block_on(self.tier.ch.select(&sel))
+            .map_err(|e| EvalError::Storage(e.to_string()))?;
+        let out: Vec<Series> = rows
+            .into_iter()
+            .map(|(labels, samples)| Series { labels, samples })
+            .collect();
+        self.answers.borrow_mut().insert(key, out.clone());
+        Ok(out)
+    }
+}
+
+impl Store<'_> {
     fn add_native(&mut self, labels: &Labels, t: i64) {
         match self.native.iter_mut().find(|(l, _)| l == labels) {
             Some((_, ts)) => ts.push(t),
@@ -53,7 +138,7 @@ impl Store {
     }
 }
 
-impl Queryable for Store {
+impl Queryable for Store<'_> {
     fn select(
         &self,
         matchers: &[Matcher],
@@ -68,7 +153,10 @@ impl Queryable for Store {
         if self.use_placeholders.get() {
             return self.with_placeholders.select(matchers, start_ms, end_ms);
         }
-        self.mem.select(matchers, start_ms, end_ms)
+        match &self.hot {
+            Some(h) => h.select(matchers, start_ms, end_ms),
+            None => self.mem.select(matchers, start_ms, end_ms),
+        }
     }
 }
 
@@ -103,7 +191,8 @@ fn almost_equal(a: f64, b: f64) -> bool {
     diff / (a.abs() + b.abs()) < EPSILON
 }
 
-fn load(store: &mut Store, step: i64, nhcb: bool, series: &[SeriesDesc]) {
+fn load(store: &mut Store<'_>, step: i64, nhcb: bool, series: &[SeriesDesc]) {
+    let mut hot_rows = Vec::new();
     for s in series {
         let mut samples = Vec::new();
         for (i, slot) in s.slots.iter().enumerate() {
@@ -120,6 +209,9 @@ fn load(store: &mut Store, step: i64, nhcb: bool, series: &[SeriesDesc]) {
             store
                 .with_placeholders
                 .add(s.labels.clone(), samples.clone());
+            if store.hot.is_some() {
+                hot_rows.push((s.labels.clone(), samples.clone()));
+            }
             store.mem.add(s.labels.clone(), samples);
         }
         if nhcb {
@@ -139,6 +231,11 @@ fn load(store: &mut Store, step: i64, nhcb: bool, series: &[SeriesDesc]) {
                     }
                 }
             }
+        }
+    }
+    if let Some(h) = &store.hot {
+        if !hot_rows.is_empty() {
+            h.insert(&hot_rows);
         }
     }
 }
@@ -657,8 +754,14 @@ fn extra_checks(
 }
 
 /// Runs a script; returns each eval's line and outcome.
-pub fn run_script(cmds: &[Cmd]) -> Vec<(usize, Outcome)> {
+pub fn run_script(cmds: &[Cmd], hot: Option<&HotTier>) -> Vec<(usize, Outcome)> {
     let mut store = Store {
+        hot: hot.map(|tier| HotScope {
+            tier,
+            tenant: RefCell::new(tier.next_tenant()),
+            loads: Cell::new(0),
+            answers: RefCell::new(std::collections::HashMap::new()),
+        }),
         mem: MemStorage::new(),
         with_placeholders: MemStorage::new(),
         use_placeholders: Cell::new(false),
@@ -669,6 +772,10 @@ pub fn run_script(cmds: &[Cmd]) -> Vec<(usize, Outcome)> {
     for c in cmds {
         match c {
             Cmd::Clear => {
+                if let Some(h) = &store.hot {
+                    *h.tenant.borrow_mut() = h.tier.next_tenant();
+                    h.answers.borrow_mut().clear();
+                }
                 store.mem.clear();
                 store.with_placeholders.clear();
                 store.native.clear();

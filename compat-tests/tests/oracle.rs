@@ -47,14 +47,29 @@ fn sightline_bin() -> PathBuf {
 
 #[test]
 fn sightline_agrees_with_prometheus() {
+    agrees(None);
+}
+
+/// The same corpus with Sightline's data drained into ClickHouse first
+/// (the test server over ClickHouse's engine, or
+/// `SIGHTLINE_TEST_CLICKHOUSE_URL`).
+#[test]
+fn sightline_on_clickhouse_agrees_with_prometheus() {
+    let ch = sightline_clickhouse::testing::TestClickHouse::start(None);
+    agrees(Some(ch.url()));
+}
+
+fn agrees(clickhouse: Option<&str>) {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle/queries.promql");
-    let out = Command::new(env!("CARGO_BIN_EXE_sightline-oracle"))
-        .arg("--queries")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sightline-oracle"));
+    cmd.arg("--queries")
         .arg(&corpus)
         .arg("--sightline-bin")
-        .arg(sightline_bin())
-        .output()
-        .expect("oracle starts");
+        .arg(sightline_bin());
+    if let Some(url) = clickhouse {
+        cmd.arg("--clickhouse").arg(url);
+    }
+    let out = cmd.output().expect("oracle starts");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let last = stdout.lines().last().unwrap_or("");

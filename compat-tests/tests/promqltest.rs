@@ -21,11 +21,27 @@ const STABLE: &[&str] = &[
 
 #[test]
 fn no_regressions_on_stable_scripts() {
+    check_stable(None);
+}
+
+/// The same scripts and the same pass target with every selection answered
+/// by the ClickHouse tier (the test server over ClickHouse's engine, or
+/// `SIGHTLINE_TEST_CLICKHOUSE_URL`).
+#[test]
+fn no_regressions_on_stable_scripts_on_clickhouse() {
+    let ch = sightline_clickhouse::testing::TestClickHouse::start(None);
+    check_stable(Some(ch.url()));
+}
+
+fn check_stable(clickhouse: Option<&str>) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let scripts = root.join("../../shared/compat/promqltest");
     let passing = root.join("promqltest-passing.txt");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sightline-compat-tests"));
     cmd.arg("--check").arg(&passing);
+    if let Some(url) = clickhouse {
+        cmd.arg("--clickhouse").arg(url);
+    }
     for s in STABLE {
         cmd.arg(scripts.join(format!("{s}.test")));
     }

@@ -2,6 +2,9 @@
 -- in metric_samples. Every table keeps one tenant's day in one partition,
 -- orders by tenant first and expires rows after the tenant's retention,
 -- which each row carries (retention_days) so that TTL needs no join.
+-- Days are computed as toDate(intDiv(ms, 86400000)): a day number, never
+-- toDate(seconds), which reads numbers under 65536 as day numbers and so
+-- misplaces (and expires) the first hours of 1970.
 
 CREATE TABLE IF NOT EXISTS metric_series
 (
@@ -30,7 +33,7 @@ CREATE TABLE IF NOT EXISTS metric_samples
 -- a new deduplication token) collapses onto the rows it repeats; readers
 -- also keep one value per (series, timestamp).
 ENGINE = ReplacingMergeTree
-PARTITION BY (tenant, toDate(intDiv(timestamp_ms, 1000)))
+PARTITION BY (tenant, toDate(intDiv(timestamp_ms, 86400000)))
 ORDER BY (tenant, series_id, timestamp_ms)
-TTL toDate(intDiv(timestamp_ms, 1000)) + toIntervalDay(retention_days)
+TTL toDate(intDiv(timestamp_ms, 86400000)) + toIntervalDay(retention_days)
 SETTINGS non_replicated_deduplication_window = 10000;

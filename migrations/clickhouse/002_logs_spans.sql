@@ -18,9 +18,9 @@ CREATE TABLE IF NOT EXISTS logs
     retention_days UInt16 CODEC(ZSTD(1))
 )
 ENGINE = MergeTree
-PARTITION BY (tenant, toDate(intDiv(timestamp_ns, 1000000000)))
+PARTITION BY (tenant, toDate(intDiv(timestamp_ns, 86400000000000)))
 ORDER BY (tenant, service_name, timestamp_ns)
-TTL toDate(intDiv(timestamp_ns, 1000000000)) + toIntervalDay(retention_days)
+TTL toDate(intDiv(timestamp_ns, 86400000000000)) + toIntervalDay(retention_days)
 SETTINGS non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS spans
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS spans
     retention_days UInt16 CODEC(ZSTD(1))
 )
 ENGINE = MergeTree
-PARTITION BY (tenant, toDate(intDiv(timestamp_ns, 1000000000)))
+PARTITION BY (tenant, toDate(intDiv(timestamp_ns, 86400000000000)))
 ORDER BY (tenant, service_name, span_name, timestamp_ns)
-TTL toDate(intDiv(timestamp_ns, 1000000000)) + toIntervalDay(retention_days)
+TTL toDate(intDiv(timestamp_ns, 86400000000000)) + toIntervalDay(retention_days)
 SETTINGS non_replicated_deduplication_window = 10000;

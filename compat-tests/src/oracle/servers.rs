@@ -119,7 +119,7 @@ pub fn start_prometheus(dir: &Path) -> Result<Server> {
 }
 
 /// Starts `sightline serve` on a fresh data dir.
-pub fn start_sightline(bin: &Path, dir: &Path) -> Result<Server> {
+pub fn start_sightline(bin: &Path, dir: &Path, extra: &[String]) -> Result<Server> {
     let port = free_port()?;
     let data = dir.join("data");
     std::fs::create_dir_all(&data)?;
@@ -128,7 +128,8 @@ pub fn start_sightline(bin: &Path, dir: &Path) -> Result<Server> {
         .arg("--data-dir")
         .arg(&data)
         .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"));
+        .arg(format!("127.0.0.1:{port}"))
+        .args(extra);
     spawn(
         "sightline",
         cmd,

@@ -123,6 +123,16 @@ impl ClickHouse {
             .await?)
     }
 
+    /// Drops this client's database (for test runs that made their own).
+    pub async fn drop_database(&self) -> Result<(), ChError> {
+        self.server
+            .query("DROP DATABASE IF EXISTS ?")
+            .bind(clickhouse::sql::Identifier(&self.cfg.database))
+            .execute()
+            .await?;
+        Ok(())
+    }
+
     /// Answers when ClickHouse does.
     pub async fn ping(&self) -> Result<(), ChError> {
         self.server.query("SELECT 1").execute().await?;

@@ -143,6 +143,21 @@ async fn samples_round_trip_across_days_with_stale_markers() {
         v.sort();
         v
     });
+    // The first hours of 1970 (where day and second numbers look alike),
+    // with a retention that keeps them.
+    let c = ClickHouse::new(ch.config(u16::MAX));
+    c.migrate().await.expect("migrate");
+    let early = labels(&[("__name__", "early")]);
+    let se: Vec<Sample> = (0..200).map(|i| Sample { t: i * 300_000, v: i as f64 }).collect();
+    c.insert_metrics(&t, &[SeriesBatch { labels: &early, samples: &se }], "batch-early")
+        .await
+        .expect("insert");
+    let got = c
+        .select(&sel(&t, vec![m("__name__", MatchOp::Equal, "early")], 0, 60 * HOUR))
+        .await
+        .expect("select");
+    assert_eq!(got.len(), 1);
+    assert!(same_samples(&got[0].1, &se), "{} of 200 early samples", got[0].1.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
