@@ -181,6 +181,10 @@ fn real_main() -> Result<ExitCode> {
         }
     }
     if let Some(h) = &hot {
+        println!(
+            "clickhouse: {} range-function calls computed by ClickHouse, each equal to the raw-sample evaluation",
+            h.pushed_total.get()
+        );
         let db = h.ch.config().database.clone();
         if let Err(e) = h.rt.block_on(h.ch.drop_database()) {
             eprintln!("warning: dropping clickhouse database {db}: {e}");

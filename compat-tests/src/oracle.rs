@@ -275,6 +275,20 @@ async fn run(args: &Args) -> Result<usize> {
         results.iter().map(Vec::len).sum::<usize>(),
         t1.elapsed().as_secs_f64()
     );
+    if args.clickhouse.is_some() {
+        let text = http
+            .get(format!("{}/metrics", sl.url))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let pushed: f64 = text
+            .lines()
+            .filter(|l| l.starts_with("sightline_clickhouse_pushdown_total"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        println!("pushdown: {pushed} range-function calls computed by ClickHouse");
+    }
 
     drop(sl);
     drop(prom);

@@ -11,7 +11,8 @@ use regex::Regex;
 use sightline_core::{Labels, Matcher, Sample, TenantId, is_stale_nan, matches_all};
 use sightline_plan::Selection;
 use sightline_eval::{
-    Annotation, AnnotationKind, EvalError, MemStorage, QueryOptions, Queryable, Series, Value,
+    Annotation, AnnotationKind, EvalError, GridRequest, GridSeries, MemStorage, QueryOptions,
+    Queryable, Series, Value,
     eval_instant, eval_instant_with_annotations, eval_range, eval_range_with_annotations,
 };
 use sightline_promql::ast::{At, Expr};
@@ -52,6 +53,9 @@ pub struct HotTier {
     pub ch: sightline_clickhouse::ClickHouse,
     pub rt: tokio::runtime::Runtime,
     runs: Cell<u64>,
+    /// Range-function calls ClickHouse computed (each checked against the
+    /// raw-sample evaluation).
+    pub pushed_total: Cell<usize>,
 }
 
 impl HotTier {
@@ -60,6 +64,7 @@ impl HotTier {
             ch,
             rt,
             runs: Cell::new(0),
+            pushed_total: Cell::new(0),
         }
     }
 
@@ -78,6 +83,10 @@ struct HotScope<'a> {
     /// runner's re-runs of an eval repeat selections, and the data does
     /// not change between loads.
     answers: RefCell<std::collections::HashMap<String, Vec<Series>>>,
+    /// Whether range functions are computed by ClickHouse (pushdown).
+    pushdown: Cell<bool>,
+    /// Range-function calls ClickHouse computed so far.
+    pushed: Cell<usize>,
 }
 
 impl HotScope<'_> {
@@ -127,6 +136,42 @@ impl HotScope<'_> {
     }
 }
 
+impl HotScope<'_> {
+    fn range_grid(&self, req: &GridRequest<'_>) -> Option<Result<Vec<GridSeries>, EvalError>> {
+        if !self.pushdown.get() {
+            return None;
+        }
+        let start = req.start_ms - req.range_ms + 1;
+        let sel = match Selection::new(
+            self.tenant.borrow().clone(),
+            req.matchers.to_vec(),
+            start,
+            req.end_ms,
+        ) {
+            Ok(s) => s,
+            Err(e) => return Some(Err(EvalError::BadQuery(e.to_string()))),
+        };
+        let grid = sightline_clickhouse::Grid {
+            start_ms: req.start_ms,
+            end_ms: req.end_ms,
+            step_ms: req.step_ms,
+            range_ms: req.range_ms,
+        };
+        let answer = self.tier.rt.block_on(self.tier.ch.grid(&sel, req.func, grid))?;
+        self.pushed.set(self.pushed.get() + 1);
+        self.tier.pushed_total.set(self.tier.pushed_total.get() + 1);
+        Some(
+            answer
+                .map(|rows| {
+                    rows.into_iter()
+                        .map(|(labels, values)| GridSeries { labels, values })
+                        .collect()
+                })
+                .map_err(|e| EvalError::Storage(e.to_string())),
+        )
+    }
+}
+
 impl Store<'_> {
     fn add_native(&mut self, labels: &Labels, t: i64) {
         match self.native.iter_mut().find(|(l, _)| l == labels) {
@@ -157,6 +202,22 @@ impl Queryable for Store<'_> {
             Some(h) => h.select(matchers, start_ms, end_ms),
             None => self.mem.select(matchers, start_ms, end_ms),
         }
+    }
+
+    fn range_grid(&self, req: &GridRequest<'_>) -> Option<Result<Vec<GridSeries>, EvalError>> {
+        let h = self.hot.as_ref()?;
+        if self.use_placeholders.get() {
+            return None;
+        }
+        // Native-histogram samples are seen (and the case skipped) only
+        // through `select`.
+        let lo = req.start_ms - req.range_ms + 1;
+        if self.native.iter().any(|(l, ts)| {
+            matches_all(req.matchers, l) && ts.iter().any(|t| (lo..=req.end_ms).contains(t))
+        }) {
+            return None;
+        }
+        h.range_grid(req)
     }
 }
 
@@ -592,16 +653,36 @@ fn run_eval(store: &Store, ev: &Eval) -> Outcome {
             };
         }
     };
-    let run = match ev.kind {
-        EvalKind::Instant { at } => eval_instant_with_annotations(&expr, at, &opts, store),
-        EvalKind::Range { start, end, step } => {
-            eval_range_with_annotations(&expr, start, end, step, &opts, store)
+    let evaluate = || {
+        let run = match ev.kind {
+            EvalKind::Instant { at } => eval_instant_with_annotations(&expr, at, &opts, store),
+            EvalKind::Range { start, end, step } => {
+                eval_range_with_annotations(&expr, start, end, step, &opts, store)
+            }
+        };
+        match run {
+            Ok((v, a)) => (Ok(v), a),
+            Err(e) => (Err(e), Vec::new()),
         }
     };
-    let (result, annotations) = match run {
-        Ok((v, a)) => (Ok(v), a),
-        Err(e) => (Err(e), Vec::new()),
-    };
+    let pushed_before = store.hot.as_ref().map_or(0, |h| h.pushed.get());
+    let (result, annotations) = evaluate();
+    // With pushdown used, the same eval from raw samples must agree exactly.
+    if let Some(h) = &store.hot
+        && h.pushed.get() > pushed_before
+    {
+        h.pushdown.set(false);
+        let (raw, raw_annotations) = evaluate();
+        h.pushdown.set(true);
+        let (a, b) = (canonical(&result), canonical(&raw));
+        if a != b || annotations.len() != raw_annotations.len() {
+            return Outcome::Fail(format!(
+                "pushdown differs from raw-sample evaluation: pushdown {a} ({} annotations), raw {b} ({} annotations)",
+                annotations.len(),
+                raw_annotations.len()
+            ));
+        }
+    }
     let outcome = check_main(ev, &result);
     if store.touched_native.get() && depends_on_native(store, ev, &expr, &result, &annotations) {
         return Outcome::Skip;
@@ -761,6 +842,8 @@ pub fn run_script(cmds: &[Cmd], hot: Option<&HotTier>) -> Vec<(usize, Outcome)> 
             tenant: RefCell::new(tier.next_tenant()),
             loads: Cell::new(0),
             answers: RefCell::new(std::collections::HashMap::new()),
+            pushdown: Cell::new(true),
+            pushed: Cell::new(0),
         }),
         mem: MemStorage::new(),
         with_placeholders: MemStorage::new(),

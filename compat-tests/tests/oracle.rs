@@ -88,6 +88,16 @@ fn agrees(clickhouse: Option<&str>) {
         "corpus too small: {passed} passed, {failed} failed"
     );
     assert_eq!(failed, 0, "Sightline disagrees with Prometheus:\n{stdout}");
+    if clickhouse.is_some() {
+        let pushed = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("pushdown: "))
+            .and_then(|l| l.split(' ').next()?.parse::<f64>().ok());
+        assert!(
+            pushed.is_some_and(|n| n > 0.0),
+            "the corpus's irate/resets/changes calls were not computed by ClickHouse:\n{stdout}"
+        );
+    }
     assert!(
         out.status.success(),
         "oracle exit status {}:\n{stderr}",

@@ -53,6 +53,16 @@ fn check_stable(clickhouse: Option<&str>) {
         "unexpected runner output: {stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    if clickhouse.is_some() {
+        let pushed = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("clickhouse: "))
+            .and_then(|l| l.split(' ').next()?.parse::<usize>().ok());
+        assert!(
+            pushed.is_some_and(|n| n > 0),
+            "no range function was computed by ClickHouse:\n{stdout}"
+        );
+    }
     let regressions: Vec<&str> = stdout
         .lines()
         .filter(|l| l.starts_with("regression:"))

@@ -129,6 +129,72 @@ impl Statement {
     }
 }
 
+/// PromQL range functions and the ClickHouse aggregate computing each on a
+/// grid, value for value as Sightline's evaluator (and Prometheus 3) does.
+/// Only names from this table reach SQL text.
+///
+/// Not here: `rate`, `increase` and `delta`. ClickHouse 26.9's
+/// `timeSeriesRateToGrid` and friends multiply in Prometheus 2's order and
+/// can differ from Prometheus 3 in the last bit (promqltest
+/// `functions.test:178`: 0.26666666666666666 against 0.2666666666666667),
+/// so those are evaluated from raw samples.
+pub const GRID_AGGREGATES: &[(&str, &str)] = &[
+    ("irate", "timeSeriesInstantRateToGrid"),
+    ("idelta", "timeSeriesInstantDeltaToGrid"),
+    ("changes", "timeSeriesChangesToGrid"),
+    ("resets", "timeSeriesResetsToGrid"),
+    ("count_over_time", "timeSeriesCountToGrid"),
+];
+
+/// Bit pattern of Prometheus's staleness marker, which range functions skip.
+const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// A grid: points `start, start + step, … <= end`, each over `(t - range, t]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Grid {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub step_ms: i64,
+    pub range_ms: i64,
+}
+
+impl Statement {
+    /// `func` over the selection's series on `grid`, one row per series
+    /// (`series_id`, `values` with one nullable value per grid point).
+    /// `None` for a function outside [`GRID_AGGREGATES`] or a window no day
+    /// can match. The selection's window must be `[grid.start - range + 1,
+    /// grid.end]`.
+    pub fn grid(sel: &Selection, func: &str, grid: Grid) -> Option<Statement> {
+        let (_, agg) = GRID_AGGREGATES.iter().find(|(f, _)| *f == func)?;
+        let ids = Self::over_series(sel, "SELECT series_id FROM metric_series")?;
+        let mut s = Self::scoped(
+            sel,
+            &format!(
+                "SELECT series_id, {agg}(fromUnixTimestamp64Milli({{gs:Int64}}), \
+                 fromUnixTimestamp64Milli({{ge:Int64}}), toDecimal64({{gstep:Int64}}, 3) / 1000, \
+                 toDecimal64({{grange:Int64}}, 3) / 1000)(fromUnixTimestamp64Milli(timestamp_ms), value) \
+                 AS values FROM metric_samples"
+            ),
+        );
+        s.bind("gs", Param::I64(grid.start_ms));
+        s.bind("ge", Param::I64(grid.end_ms));
+        s.bind("gstep", Param::I64(grid.step_ms));
+        s.bind("grange", Param::I64(grid.range_ms));
+        s.sql
+            .push_str(" AND timestamp_ms >= {start:Int64} AND timestamp_ms <= {end:Int64}");
+        s.bind("start", Param::I64(sel.start_ms()));
+        s.bind("end", Param::I64(sel.end_ms()));
+        s.sql.push_str(&format!(
+            " AND reinterpretAsUInt64(value) != {STALE_NAN_BITS} AND series_id IN ({})",
+            ids.sql
+        ));
+        s.params
+            .extend(ids.params.into_iter().filter(|(n, _)| n != "tenant"));
+        s.sql.push_str(" GROUP BY series_id");
+        Some(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

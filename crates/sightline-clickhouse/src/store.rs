@@ -9,7 +9,7 @@ use sightline_plan::Selection;
 use tokio::sync::Mutex;
 
 use crate::ChError;
-use crate::sql::{Param, Statement};
+use crate::sql::{Grid, Param, Statement};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -54,6 +54,12 @@ struct SampleRow<'a> {
 struct SeriesOut {
     series_id: u64,
     labels: Vec<(String, String)>,
+}
+
+#[derive(Row, Deserialize)]
+struct GridOut {
+    series_id: u64,
+    values: Vec<Option<f64>>,
 }
 
 #[derive(Row, Deserialize)]
@@ -255,6 +261,48 @@ impl ClickHouse {
         let mut v: Vec<Labels> = self.series_map(sel).await?.into_values().collect();
         v.sort();
         Ok(v)
+    }
+
+    /// `func` (see [`crate::GRID_AGGREGATES`]) of the selection's series on
+    /// `grid`, computed by ClickHouse. `None` when ClickHouse has no such
+    /// function. The selection's window must be `[grid.start - range + 1,
+    /// grid.end]`.
+    pub async fn grid(
+        &self,
+        sel: &Selection,
+        func: &str,
+        grid: Grid,
+    ) -> Option<Result<Vec<(Labels, Vec<Option<f64>>)>, ChError>> {
+        if !crate::GRID_AGGREGATES.iter().any(|(f, _)| *f == func) {
+            return None;
+        }
+        Some(self.grid_rows(sel, func, grid).await)
+    }
+
+    async fn grid_rows(
+        &self,
+        sel: &Selection,
+        func: &str,
+        grid: Grid,
+    ) -> Result<Vec<(Labels, Vec<Option<f64>>)>, ChError> {
+        let labels = self.series_map(sel).await?;
+        if labels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(st) = Statement::grid(sel, func, grid) else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<GridOut> = self
+            .query(&st)
+            .with_setting("allow_experimental_ts_to_grid_aggregate_function", "1")
+            .fetch_all()
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let Some(l) = labels.get(&r.series_id) else { continue };
+            out.push((l.clone(), r.values));
+        }
+        Ok(out)
     }
 
     /// The selection's series with their samples in its window, each sorted

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use sightline_core::{Labels, Matcher, Sample, TenantId};
 use sightline_eval::{
-    Annotation, AnnotationKind, EvalError, QueryOptions, Queryable, Series, Value,
+    Annotation, AnnotationKind, EvalError, GridRequest, GridSeries, QueryOptions, Queryable,
+    Series, Value,
 };
 use sightline_plan::{PlanLimits, Selection};
 use sightline_promql::ast::Expr;
@@ -53,6 +54,9 @@ pub struct EngineConfig {
     /// Most samples per second the flusher sends to ClickHouse (0: no
     /// limit), so that a backlog drains without swamping it.
     pub clickhouse_drain_rows_per_sec: u64,
+    /// Range functions ClickHouse computes exactly are computed there when
+    /// it holds the whole window (see `sightline_clickhouse::GRID_AGGREGATES`).
+    pub clickhouse_pushdown: bool,
     pub limits: QueryLimits,
     /// Prometheus's `promql-delayed-name-removal` (off by default, as there).
     pub promql_delayed_name_removal: bool,
@@ -68,6 +72,7 @@ impl Default for EngineConfig {
             clickhouse: None,
             clickhouse_batch_rows: 500_000,
             clickhouse_drain_rows_per_sec: 0,
+            clickhouse_pushdown: true,
             limits: QueryLimits::default(),
             promql_delayed_name_removal: false,
         }
@@ -147,9 +152,81 @@ impl Queryable for TenantView {
             .map(|(labels, samples)| Series { labels, samples })
             .collect())
     }
+
+    fn range_grid(&self, req: &GridRequest<'_>) -> Option<Result<Vec<GridSeries>, EvalError>> {
+        if !self.engine.cfg.clickhouse_pushdown || std::time::Instant::now() > self.deadline {
+            return None;
+        }
+        let lo = req.start_ms.checked_sub(req.range_ms)?.checked_add(1)?;
+        let sel = Selection::new(self.tenant.clone(), req.matchers.to_vec(), lo, req.end_ms).ok()?;
+        let out = self.rt.block_on(self.engine.grid(&sel, req))?;
+        Some(match out {
+            Ok(rows) => Ok(rows
+                .into_iter()
+                .map(|(labels, values)| GridSeries { labels, values })
+                .collect()),
+            Err(e) => {
+                let msg = e.to_string();
+                *self.failure.lock() = Some(e);
+                Err(EvalError::Storage(msg))
+            }
+        })
+    }
 }
 
 impl Engine {
+    /// Pushdown: `req.func` on its grid computed by ClickHouse, when
+    /// ClickHouse holds every sample of the selection's window (nothing of
+    /// it in the head or the archive) and computes that function exactly;
+    /// `None` otherwise (the evaluator then reads raw samples).
+    async fn grid(
+        &self,
+        sel: &Selection,
+        req: &GridRequest<'_>,
+    ) -> Option<Result<Vec<(Labels, Vec<Option<f64>>)>, EngineError>> {
+        let ch = match self.hot_tier().await {
+            Ok(Some(ch)) => ch,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        if !sightline_clickhouse::GRID_AGGREGATES
+            .iter()
+            .any(|(f, _)| *f == req.func)
+        {
+            return None;
+        }
+        let tenant = sel.tenant();
+        if !self
+            .ingestor
+            .head()
+            .series(tenant, sel.matchers(), sel.start_ms(), sel.end_ms())
+            .is_empty()
+        {
+            return None;
+        }
+        match self
+            .archive
+            .series(tenant, sel.matchers(), sel.start_ms(), sel.end_ms())
+            .await
+        {
+            Ok(v) if v.is_empty() => {}
+            Ok(_) => return None,
+            Err(e) => return Some(Err(e.into())),
+        }
+        let grid = sightline_clickhouse::Grid {
+            start_ms: req.start_ms,
+            end_ms: req.end_ms,
+            step_ms: req.step_ms,
+            range_ms: req.range_ms,
+        };
+        let out = ch.grid(sel, req.func, grid).await?;
+        if out.is_ok() {
+            metrics::counter!("sightline_clickhouse_pushdown_total", "function" => req.func.to_string())
+                .increment(1);
+        }
+        Some(out.map_err(EngineError::from))
+    }
+
     /// Reads one selection from the head, ClickHouse and the archive, merged.
     pub async fn read(&self, sel: &Selection) -> Result<Vec<(Labels, Vec<Sample>)>, EngineError> {
         let tenant = sel.tenant();

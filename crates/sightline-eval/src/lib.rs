@@ -81,6 +81,55 @@ pub trait Queryable {
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<Series>, EvalError>;
+
+    /// Pushdown: a range function over a plain range selector, computed by
+    /// storage on the whole step grid at once. `None` (the default) means
+    /// storage cannot compute this one exactly and the evaluator reads raw
+    /// samples instead. An answer must equal, value for value, what the
+    /// evaluator computes from [`Queryable::select`].
+    fn range_grid(&self, _req: &GridRequest<'_>) -> Option<Result<Vec<GridSeries>, EvalError>> {
+        None
+    }
+}
+
+/// Range functions storage may compute (see [`Queryable::range_grid`]).
+pub const GRID_FUNCTIONS: &[&str] = &[
+    "rate",
+    "increase",
+    "delta",
+    "irate",
+    "idelta",
+    "changes",
+    "resets",
+    "count_over_time",
+];
+
+/// `func(selector[range])` evaluated at `start, start + step, … <= end`
+/// (offset already applied): each value over the samples in
+/// `(t - range, t]`, staleness markers excluded.
+#[derive(Debug, Clone)]
+pub struct GridRequest<'a> {
+    /// One of [`GRID_FUNCTIONS`].
+    pub func: &'a str,
+    pub matchers: &'a [Matcher],
+    pub range_ms: i64,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub step_ms: i64,
+}
+
+impl GridRequest<'_> {
+    /// Grid points.
+    pub fn steps(&self) -> usize {
+        ((self.end_ms - self.start_ms) / self.step_ms.max(1) + 1).max(0) as usize
+    }
+}
+
+/// One series' values on a grid: `None` where the function has no value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridSeries {
+    pub labels: Labels,
+    pub values: Vec<Option<f64>>,
 }
 
 /// Limits and knobs for one query.

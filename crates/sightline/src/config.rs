@@ -72,6 +72,11 @@ pub struct ServeArgs {
     /// (0: no limit) [default: 0].
     #[arg(long, env = "SIGHTLINE_CLICKHOUSE_DRAIN_ROWS_PER_SEC")]
     pub clickhouse_drain_rows_per_sec: Option<u64>,
+    /// Compute the range functions ClickHouse computes exactly in
+    /// ClickHouse (irate, idelta, changes, resets, count_over_time) when it
+    /// holds the whole window [default: true].
+    #[arg(long, env = "SIGHTLINE_CLICKHOUSE_PUSHDOWN")]
+    pub clickhouse_pushdown: Option<bool>,
 }
 
 /// The config file's shape; every field optional.
@@ -96,6 +101,7 @@ pub struct FileConfig {
     pub clickhouse_retention_days: Option<u16>,
     pub clickhouse_batch_rows: Option<usize>,
     pub clickhouse_drain_rows_per_sec: Option<u64>,
+    pub clickhouse_pushdown: Option<bool>,
 }
 
 /// Resolved settings.
@@ -115,6 +121,7 @@ pub struct Settings {
     pub clickhouse: Option<sightline_clickhouse::ClickHouseConfig>,
     pub clickhouse_batch_rows: usize,
     pub clickhouse_drain_rows_per_sec: u64,
+    pub clickhouse_pushdown: bool,
 }
 
 pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -183,6 +190,10 @@ impl Settings {
                 .clickhouse_drain_rows_per_sec
                 .or(f.clickhouse_drain_rows_per_sec)
                 .unwrap_or(0),
+            clickhouse_pushdown: a
+                .clickhouse_pushdown
+                .or(f.clickhouse_pushdown)
+                .unwrap_or(true),
         })
     }
 }

@@ -43,6 +43,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         clickhouse: s.clickhouse.clone(),
         clickhouse_batch_rows: s.clickhouse_batch_rows,
         clickhouse_drain_rows_per_sec: s.clickhouse_drain_rows_per_sec,
+        clickhouse_pushdown: s.clickhouse_pushdown,
         ..EngineConfig::default()
     };
     let (engine, stats) = Engine::open(s.data_dir.clone(), cfg).await?;

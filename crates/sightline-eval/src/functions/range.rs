@@ -45,6 +45,9 @@ pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Ma
         }
         scalar_args.push(vals);
     }
+    if let Some(out) = pushed_down(ev, c, matrix_arg)? {
+        return Ok(out);
+    }
     let input: RangeInput = match unparen(&c.args[matrix_arg]) {
         Expr::Matrix(ms) => range_selector_input(ev, ms)?,
         Expr::Subquery(sq) => eval_subquery(ev, sq)?.into(),
@@ -121,6 +124,66 @@ pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Ma
         return Ok(absent_over_time(ev, c, &out, matrix_arg));
     }
     Ok(out)
+}
+
+/// The call computed by storage on the whole grid, when storage can
+/// (`Queryable::range_grid`): a function of [`crate::GRID_FUNCTIONS`] over
+/// a plain range selector without `@`.
+fn pushed_down(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Option<Matrix>, EvalError> {
+    let name = c.func.as_str();
+    if c.args.len() != 1 || !crate::GRID_FUNCTIONS.contains(&name) {
+        return Ok(None);
+    }
+    let Expr::Matrix(ms) = unparen(&c.args[matrix_arg]) else {
+        return Ok(None);
+    };
+    if ms.vector.at.is_some() {
+        return Ok(None);
+    }
+    let offset = ms.vector.offset.unwrap_or(0);
+    let req = crate::GridRequest {
+        func: name,
+        matchers: &ms.vector.matchers,
+        range_ms: ms.range,
+        start_ms: ev.start - offset,
+        end_ms: ev.end - offset,
+        step_ms: ev.interval.max(1),
+    };
+    let Some(answer) = ev.ctx.q.range_grid(&req) else {
+        return Ok(None);
+    };
+    let base = ev.ctx.samples();
+    let mut out: Matrix = Vec::new();
+    for gs in answer? {
+        let points: Vec<Sample> = ev
+            .steps()
+            .zip(gs.values)
+            .filter_map(|(t, v)| v.map(|v| Sample { t, v }))
+            .collect();
+        if points.is_empty() {
+            continue;
+        }
+        if name == "rate" || name == "increase" {
+            let metric = gs.labels.get(METRIC_NAME).unwrap_or("");
+            if !metric.is_empty()
+                && !["_total", "_sum", "_count", "_bucket"]
+                    .iter()
+                    .any(|suffix| metric.ends_with(suffix))
+            {
+                let span = unparen(&c.args[matrix_arg]).span();
+                ev.ctx
+                    .annotate(annotations::possible_non_counter(metric, span));
+            }
+        }
+        ev.ctx.add_samples(points.len())?;
+        out.push(SeriesV {
+            labels: gs.labels,
+            points,
+            drop_name: true,
+        });
+    }
+    ev.ctx.set_samples(base + out.iter().map(|s| s.points.len()).sum::<usize>())?;
+    Ok(Some(out))
 }
 
 /// `absent_over_time`: 1 at every step where no series had a sample.
