@@ -508,8 +508,13 @@ class Engine:
                 # (CREATE TABLE ... SETTINGS means table settings, and
                 # INSERT/DESCRIBE/SYSTEM have their own placement rules).
                 for name, value in settings:
+                    check_dialect(name, value)
                     applied.append(name)
                     self._set(name, value)
+                if st.kind == "SET":
+                    m = re.search(r"\bdialect\s*=\s*'([^']*)'", raw.decode("utf-8", "replace"), re.I)
+                    if m:
+                        check_dialect("dialect", m.group(1))
                 if st.data_start is not None:
                     fd, upload = tempfile.mkstemp(prefix="insert-", suffix=".bin", dir=self.upload_dir)
                     with os.fdopen(fd, "wb") as f:
@@ -550,6 +555,17 @@ class Engine:
                                 self._reset(name)
                     except Exception as e:
                         sys.stderr.write("clickhouse_test_server: cannot restore settings: %s\n" % e)
+
+
+def check_dialect(name, value):
+    """Only the ClickHouse dialect: under another one (PromQL, PRQL, KQL) the
+    SET that puts the shared session back would not parse, and chDB 26.9's
+    PromQL cannot run anyway (it needs ANTLR4, which chDB leaves out)."""
+    if name.lower() == "dialect" and value.lower() != "clickhouse":
+        raise CHError.of(
+            "BAD_ARGUMENTS",
+            "The test server runs only the clickhouse dialect, not %r "
+            "(chDB's PromQL needs ANTLR4 support, which chDB leaves out)" % value)
 
 
 def quote_string(s):

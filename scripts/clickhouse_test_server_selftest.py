@@ -214,6 +214,10 @@ def run_checks(c, port, now_ms):
     check("DESCRIBE with describe_include_subcolumns=1 as RowBinaryWithNamesAndTypes", ok, (s, h, b[:200]))
     s, h, b = c.post("SELECT getSetting('describe_include_subcolumns')")
     check("URL setting does not leak into the next request", (s, b) == (200, b"false\n"), (s, b))
+    s, h, b = c.post("up", {"dialect": "promql"})
+    s2, _, b2 = c.post("SELECT 1")
+    check("another dialect is refused and the session keeps working",
+          s in (400, 500) and b"BAD_ARGUMENTS" in b and (s2, b2) == (200, b"1\n"), (s, b[:120], s2, b2))
 
     # INSERT RowBinary body (plain and chunked)
     rows = b"".join(rb_row(t, now_ms + i, {"job": "api", "i": str(i)}, i * 1.5)

@@ -276,12 +276,7 @@ async fn run(args: &Args) -> Result<usize> {
         t1.elapsed().as_secs_f64()
     );
     if args.clickhouse.is_some() {
-        let text = http
-            .get(format!("{}/metrics", sl.url))
-            .send()
-            .await?
-            .text()
-            .await?;
+        let text = metrics_text(&http, &sl).await?;
         let pushed: f64 = text
             .lines()
             .filter(|l| l.starts_with("sightline_clickhouse_pushdown_total"))
@@ -423,18 +418,23 @@ async fn push_all(
     Ok(())
 }
 
+/// The text of Sightline's `/metrics`.
+async fn metrics_text(http: &reqwest::Client, sl: &Server) -> Result<String> {
+    Ok(http
+        .get(format!("{}/metrics", sl.url))
+        .send()
+        .await?
+        .text()
+        .await?)
+}
+
 /// Waits until Sightline has stored everything it acknowledged (its WAL
 /// holds nothing and no head part waits), so queries read ClickHouse.
 async fn wait_drained(http: &reqwest::Client, sl: &Server) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut zero_readings = 0;
     loop {
-        let text = http
-            .get(format!("{}/metrics", sl.url))
-            .send()
-            .await?
-            .text()
-            .await?;
+        let text = metrics_text(http, sl).await?;
         let value = |name: &str| {
             text.lines()
                 .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))

@@ -108,6 +108,26 @@ impl Statement {
         Self::over_series(sel, "SELECT DISTINCT series_id, labels FROM metric_series")
     }
 
+    /// The label names of the selection's series (`name` column).
+    pub fn label_names(sel: &Selection) -> Option<Statement> {
+        Self::over_series(
+            sel,
+            "SELECT DISTINCT arrayJoin(mapKeys(labels)) AS name FROM metric_series",
+        )
+    }
+
+    /// The values of label `name` among the selection's series that carry
+    /// it (`value` column). The name is bound, never spliced.
+    pub fn label_values(sel: &Selection, name: &str) -> Option<Statement> {
+        let mut s = Self::over_series(
+            sel,
+            "SELECT DISTINCT labels[{ln:String}] AS value FROM metric_series",
+        )?;
+        s.sql.push_str(" AND mapContains(labels, {ln:String})");
+        s.bind("ln", Param::Str(name.to_string()));
+        Some(s)
+    }
+
     /// The samples in the selection's window of the series the selection
     /// matches, ordered by series and time.
     pub fn samples(sel: &Selection) -> Option<Statement> {

@@ -13,6 +13,11 @@ use crate::sql::{Grid, Param, Statement};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// Most (tenant, series, day) keys remembered as already written; past it
+/// the memory starts over (re-sent series rows collapse in the
+/// `ReplacingMergeTree`, so forgetting costs a little I/O, never data).
+const MAX_KNOWN_SERIES_DAYS: usize = 4_000_000;
+
 /// Where ClickHouse is and how to log in.
 #[derive(Debug, Clone)]
 pub struct ClickHouseConfig {
@@ -215,6 +220,9 @@ impl ClickHouse {
         }
         ins.end().await?;
         let mut known = self.known.lock().await;
+        if known.len() + new_series.len() > MAX_KNOWN_SERIES_DAYS {
+            known.clear();
+        }
         for (key, _) in new_series {
             known.insert(key);
         }
@@ -254,6 +262,29 @@ impl ClickHouse {
             out.insert(r.series_id, labels);
         }
         Ok(out)
+    }
+
+    /// The label names in use by the selection's series, computed by
+    /// ClickHouse.
+    pub async fn label_names(&self, sel: &Selection) -> Result<Vec<String>, ChError> {
+        let Some(st) = Statement::label_names(sel) else {
+            return Ok(Vec::new());
+        };
+        let mut v: Vec<String> = self.query(&st).fetch_all().await?;
+        v.sort();
+        Ok(v)
+    }
+
+    /// The values of label `name` among the selection's series, computed
+    /// by ClickHouse.
+    pub async fn label_values(&self, sel: &Selection, name: &str) -> Result<Vec<String>, ChError> {
+        let Some(st) = Statement::label_values(sel, name) else {
+            return Ok(Vec::new());
+        };
+        let mut v: Vec<String> = self.query(&st).fetch_all().await?;
+        v.retain(|x| !x.is_empty());
+        v.sort();
+        Ok(v)
     }
 
     /// The label sets of the selection's series.

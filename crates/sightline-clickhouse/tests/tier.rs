@@ -240,6 +240,15 @@ async fn tenants_never_see_each_other() {
         .await
         .expect("series");
     assert_eq!(names, vec![l.clone()]);
+    let all_a = sel(&ta, vec![m("__name__", MatchOp::Regex, ".*")], 0, T0 + HOUR);
+    assert_eq!(c.label_names(&all_a).await.expect("names"), vec!["__name__", "job"]);
+    assert_eq!(c.label_values(&all_a, "__name__").await.expect("values"), vec!["up"]);
+    let all_b = sel(&tb, vec![m("__name__", MatchOp::Regex, ".*")], 0, T0 + HOUR);
+    assert_eq!(
+        c.label_values(&all_b, "__name__").await.expect("values"),
+        vec!["secret", "up"]
+    );
+    assert!(c.label_values(&all_a, "j'ob").await.expect("values").is_empty());
     let none = c
         .select(&sel(&ta, vec![m("__name__", MatchOp::Equal, "secret")], T0, T0 + HOUR))
         .await

@@ -367,27 +367,9 @@ impl Engine {
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<Labels>, EngineError> {
-        let all = [Vec::new()];
-        let sets: &[Vec<Matcher>] = if match_sets.is_empty() {
-            &all
-        } else {
-            match_sets
-        };
         let mut out = BTreeSet::new();
-        for m in sets {
-            let sel = Selection::new(tenant.clone(), m.clone(), start_ms, end_ms)?;
-            // Head first, archive second (see `read`).
-            out.extend(self.ingestor.head().series(
-                sel.tenant(),
-                sel.matchers(),
-                sel.start_ms(),
-                sel.end_ms(),
-            ));
-            out.extend(
-                self.archive
-                    .series(sel.tenant(), sel.matchers(), sel.start_ms(), sel.end_ms())
-                    .await?,
-            );
+        for sel in self.selections(tenant, match_sets, start_ms, end_ms)? {
+            out.extend(self.local_series(&sel).await?);
             if let Some(ch) = self.hot_tier().await? {
                 out.extend(ch.series(&sel).await?);
             }
@@ -401,7 +383,8 @@ impl Engine {
         Ok(out.into_iter().collect())
     }
 
-    /// Label names in use by the matching series.
+    /// Label names in use by the matching series: from the head and the
+    /// archive's series, and computed by ClickHouse for its own.
     pub async fn label_names(
         &self,
         tenant: &TenantId,
@@ -410,15 +393,18 @@ impl Engine {
         end_ms: i64,
     ) -> Result<Vec<String>, EngineError> {
         let mut names = BTreeSet::new();
-        for l in self.series(tenant, match_sets, start_ms, end_ms).await? {
-            for x in l.iter() {
-                names.insert(x.name.clone());
+        for sel in self.selections(tenant, match_sets, start_ms, end_ms)? {
+            for l in self.local_series(&sel).await? {
+                names.extend(l.iter().map(|x| x.name.clone()));
+            }
+            if let Some(ch) = self.hot_tier().await? {
+                names.extend(ch.label_names(&sel).await?);
             }
         }
         Ok(names.into_iter().collect())
     }
 
-    /// Values of one label among the matching series.
+    /// Values of one label among the matching series (see `label_names`).
     pub async fn label_values(
         &self,
         tenant: &TenantId,
@@ -429,11 +415,53 @@ impl Engine {
     ) -> Result<Vec<String>, EngineError> {
         sightline_plan::check_label_name(name)?;
         let mut values = BTreeSet::new();
-        for l in self.series(tenant, match_sets, start_ms, end_ms).await? {
-            if let Some(v) = l.get(name) {
-                values.insert(v.to_string());
+        for sel in self.selections(tenant, match_sets, start_ms, end_ms)? {
+            for l in self.local_series(&sel).await? {
+                if let Some(v) = l.get(name) {
+                    values.insert(v.to_string());
+                }
+            }
+            if let Some(ch) = self.hot_tier().await? {
+                values.extend(ch.label_values(&sel, name).await?);
             }
         }
         Ok(values.into_iter().collect())
+    }
+
+    /// One selection per match set (a match-everything one when there is
+    /// none).
+    fn selections(
+        &self,
+        tenant: &TenantId,
+        match_sets: &[Vec<Matcher>],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<Selection>, EngineError> {
+        let all = [Vec::new()];
+        let sets: &[Vec<Matcher>] = if match_sets.is_empty() {
+            &all
+        } else {
+            match_sets
+        };
+        sets.iter()
+            .map(|m| Selection::new(tenant.clone(), m.clone(), start_ms, end_ms).map_err(Into::into))
+            .collect()
+    }
+
+    /// The selection's series in the head and the archive.
+    async fn local_series(&self, sel: &Selection) -> Result<BTreeSet<Labels>, EngineError> {
+        // Head first, archive second (see `read`).
+        let mut out: BTreeSet<Labels> = self
+            .ingestor
+            .head()
+            .series(sel.tenant(), sel.matchers(), sel.start_ms(), sel.end_ms())
+            .into_iter()
+            .collect();
+        out.extend(
+            self.archive
+                .series(sel.tenant(), sel.matchers(), sel.start_ms(), sel.end_ms())
+                .await?,
+        );
+        Ok(out)
     }
 }

@@ -92,17 +92,8 @@ pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Ma
                 points.push(Sample { t: ts, v });
             }
         }
-        if (name == "rate" || name == "increase") && !points.is_empty() {
-            let metric = labels.get(METRIC_NAME).unwrap_or("");
-            if !metric.is_empty()
-                && !["_total", "_sum", "_count", "_bucket"]
-                    .iter()
-                    .any(|suffix| metric.ends_with(suffix))
-            {
-                let span = unparen(&c.args[matrix_arg]).span();
-                ev.ctx
-                    .annotate(annotations::possible_non_counter(metric, span));
-            }
+        if !points.is_empty() {
+            note_non_counter(ev, c, matrix_arg, labels);
         }
         if !points.is_empty() {
             ev.ctx.set_samples(base + points.len())?;
@@ -124,6 +115,24 @@ pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Ma
         return Ok(absent_over_time(ev, c, &out, matrix_arg));
     }
     Ok(out)
+}
+
+/// `rate`/`increase` of a series whose name does not look like a counter's:
+/// Prometheus's info annotation.
+fn note_non_counter(ev: &Ev, c: &Call, matrix_arg: usize, labels: &sightline_core::Labels) {
+    if c.func != "rate" && c.func != "increase" {
+        return;
+    }
+    let metric = labels.get(METRIC_NAME).unwrap_or("");
+    if !metric.is_empty()
+        && !["_total", "_sum", "_count", "_bucket"]
+            .iter()
+            .any(|suffix| metric.ends_with(suffix))
+    {
+        let span = unparen(&c.args[matrix_arg]).span();
+        ev.ctx
+            .annotate(annotations::possible_non_counter(metric, span));
+    }
 }
 
 /// The call computed by storage on the whole grid, when storage can
@@ -163,18 +172,7 @@ fn pushed_down(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Option<Matrix>, E
         if points.is_empty() {
             continue;
         }
-        if name == "rate" || name == "increase" {
-            let metric = gs.labels.get(METRIC_NAME).unwrap_or("");
-            if !metric.is_empty()
-                && !["_total", "_sum", "_count", "_bucket"]
-                    .iter()
-                    .any(|suffix| metric.ends_with(suffix))
-            {
-                let span = unparen(&c.args[matrix_arg]).span();
-                ev.ctx
-                    .annotate(annotations::possible_non_counter(metric, span));
-            }
-        }
+        note_non_counter(ev, c, matrix_arg, &gs.labels);
         ev.ctx.add_samples(points.len())?;
         out.push(SeriesV {
             labels: gs.labels,

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sightline_clickhouse::testing::TestClickHouse;
 use sightline_clickhouse::{ClickHouse, ClickHouseConfig};
 
-use crate::harness::{Server, get, now_ms, push, series, write_body};
+use crate::harness::{Server, get, metrics_text, now_ms, push, series, write_body};
 
 fn server_args(cfg: &ClickHouseConfig, extra: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = vec![
@@ -30,13 +30,9 @@ fn start(dir: &std::path::Path, args: &[String]) -> Server {
 }
 
 async fn metric(srv: &Server, name: &str) -> f64 {
-    let text = reqwest::get(format!("{}/metrics", srv.url))
+    metrics_text(&srv.url)
         .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
+        .lines()
         .filter(|l| l.starts_with(name))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
@@ -44,13 +40,10 @@ async fn metric(srv: &Server, name: &str) -> f64 {
 
 /// Whether `/metrics` has a line for `name` yet.
 async fn has_metric(srv: &Server, name: &str) -> bool {
-    let text = reqwest::get(format!("{}/metrics", srv.url))
+    metrics_text(&srv.url)
         .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines().any(|l| l.starts_with(name))
+        .lines()
+        .any(|l| l.starts_with(name))
 }
 
 /// Waits until the WAL is empty (everything acknowledged is in ClickHouse).

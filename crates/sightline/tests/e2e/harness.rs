@@ -219,3 +219,13 @@ pub fn now_ms() -> i64 {
         .expect("clock")
         .as_millis() as i64
 }
+
+/// The text of `GET /metrics`.
+pub async fn metrics_text(url: &str) -> String {
+    ::reqwest::get(format!("{url}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text")
+}

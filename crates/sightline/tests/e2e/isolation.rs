@@ -140,12 +140,7 @@ async fn tenants_see_only_their_own_series_counts_and_values() {
     assert_eq!(v["data"], serde_json::json!(["only_a", "shared_metric"]));
 
     // Ingest and query counters by tenant on /metrics.
-    let text = reqwest::get(format!("{}/metrics", srv.url))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let text = crate::harness::metrics_text(&srv.url).await;
     for want in [
         "sightline_ingest_samples_total{tenant=\"alpha\"} 15",
         "sightline_ingest_samples_total{tenant=\"beta\"} 15",
