@@ -300,7 +300,7 @@ async fn a_spent_wal_budget_answers_429_until_clickhouse_returns() {
     ch.stop();
     let t0 = now_ms() - 600_000;
     let mut statuses = Vec::new();
-    for i in 0..200i64 {
+    for i in 0..2_000i64 {
         let pts: Vec<(i64, f64)> = (0..100).map(|k| (t0 + i * 100 + k, k as f64)).collect();
         let body = write_body(vec![series(&[("__name__", "m"), ("job", "x")], &pts)]);
         let st = push(&srv.url, &a.ingest, body).await;
