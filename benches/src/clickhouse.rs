@@ -80,8 +80,16 @@ async fn main() -> anyhow::Result<()> {
         let same = agree(&pb, &rb)?;
         let (mut tp, mut tr) = (Vec::new(), Vec::new());
         for _ in 0..a.runs {
-            tp.push(post_form(&client, push_url, Some(push_tok), path, &form, q).await?.0);
-            tr.push(post_form(&client, raw_url, Some(raw_tok), path, &form, q).await?.0);
+            tp.push(
+                post_form(&client, push_url, Some(push_tok), path, &form, q)
+                    .await?
+                    .0,
+            );
+            tr.push(
+                post_form(&client, raw_url, Some(raw_tok), path, &form, q)
+                    .await?
+                    .0,
+            );
         }
         let (mp, mr) = (median(tp), median(tr));
         println!(

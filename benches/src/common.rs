@@ -25,7 +25,10 @@ pub async fn post_form(
     let body = r.bytes().await?;
     let took = started.elapsed();
     if !status.is_success() {
-        bail!("{base}: {name}: {status}: {}", String::from_utf8_lossy(&body));
+        bail!(
+            "{base}: {name}: {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
     Ok((took, body))
 }
@@ -86,4 +89,3 @@ pub fn median(mut v: Vec<Duration>) -> Duration {
         (v[n / 2 - 1] + v[n / 2]) / 2
     }
 }
-

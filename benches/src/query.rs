@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 mod common;
 
 use anyhow::{Context, bail};
-use common::{agree, median};
 use clap::Parser;
+use common::{agree, median};
 use sightline_ingest::remote_write::{
     LabelProto, SampleProto, TimeSeries, WriteRequest, encode_snappy,
 };

@@ -49,14 +49,18 @@ fn parse_args() -> Result<Args> {
                 args.clickhouse = Some(it.next().context("--clickhouse needs a URL")?);
             }
             "-h" | "--help" => {
-                println!("usage: sightline-compat-tests [--clickhouse URL] [--record FILE] [--check FILE] PATH...");
+                println!(
+                    "usage: sightline-compat-tests [--clickhouse URL] [--record FILE] [--check FILE] PATH..."
+                );
                 std::process::exit(0);
             }
             _ => args.paths.push(a.into()),
         }
     }
     if args.paths.is_empty() {
-        bail!("usage: sightline-compat-tests [--clickhouse URL] [--record FILE] [--check FILE] PATH...");
+        bail!(
+            "usage: sightline-compat-tests [--clickhouse URL] [--record FILE] [--check FILE] PATH..."
+        );
     }
     Ok(args)
 }

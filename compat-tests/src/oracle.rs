@@ -448,7 +448,10 @@ async fn wait_drained(http: &reqwest::Client, sl: &Server) -> Result<()> {
             return Ok(());
         }
         if Instant::now() > deadline {
-            bail!("sightline did not drain its WAL into ClickHouse:\n{}", sl.log_tail());
+            bail!(
+                "sightline did not drain its WAL into ClickHouse:\n{}",
+                sl.log_tail()
+            );
         }
         tokio::time::sleep(Duration::from_millis(600)).await;
     }

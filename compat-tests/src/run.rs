@@ -9,12 +9,12 @@ use std::cell::{Cell, RefCell};
 
 use regex::Regex;
 use sightline_core::{Labels, Matcher, Sample, TenantId, is_stale_nan, matches_all};
-use sightline_plan::Selection;
 use sightline_eval::{
     Annotation, AnnotationKind, EvalError, GridRequest, GridSeries, MemStorage, QueryOptions,
-    Queryable, Series, Value,
-    eval_instant, eval_instant_with_annotations, eval_range, eval_range_with_annotations,
+    Queryable, Series, Value, eval_instant, eval_instant_with_annotations, eval_range,
+    eval_range_with_annotations,
 };
+use sightline_plan::Selection;
 use sightline_promql::ast::{At, Expr};
 
 use crate::script::{Cmd, Eval, EvalKind, MsgMatch};
@@ -157,7 +157,10 @@ impl HotScope<'_> {
             step_ms: req.step_ms,
             range_ms: req.range_ms,
         };
-        let answer = self.tier.rt.block_on(self.tier.ch.grid(&sel, req.func, grid))?;
+        let answer = self
+            .tier
+            .rt
+            .block_on(self.tier.ch.grid(&sel, req.func, grid))?;
         self.pushed.set(self.pushed.get() + 1);
         self.tier.pushed_total.set(self.tier.pushed_total.get() + 1);
         Some(

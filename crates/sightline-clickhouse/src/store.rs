@@ -330,7 +330,9 @@ impl ClickHouse {
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let Some(l) = labels.get(&r.series_id) else { continue };
+            let Some(l) = labels.get(&r.series_id) else {
+                continue;
+            };
             out.push((l.clone(), r.values));
         }
         Ok(out)

@@ -41,7 +41,11 @@ fn samples(n: usize, start: i64) -> Vec<Sample> {
     (0..n)
         .map(|i| {
             let t = start + i as i64 * 15_000;
-            let v = if i == n / 2 { stale_nan() } else { i as f64 * 0.5 };
+            let v = if i == n / 2 {
+                stale_nan()
+            } else {
+                i as f64 * 0.5
+            };
             Sample { t, v }
         })
         .collect()
@@ -49,8 +53,7 @@ fn samples(n: usize, start: i64) -> Vec<Sample> {
 
 fn same_samples(a: &[Sample], b: &[Sample]) -> bool {
     a.len() == b.len()
-        && a
-            .iter()
+        && a.iter()
             .zip(b)
             .all(|(x, y)| x.t == y.t && x.v.to_bits() == y.v.to_bits())
 }
@@ -135,7 +138,12 @@ async fn samples_round_trip_across_days_with_stale_markers() {
         .collect();
     assert!(same_samples(&got[0].1, &want));
     let series = c
-        .series(&sel(&t, vec![m("instance", MatchOp::Regex, ".+")], T0, T0 + HOUR))
+        .series(&sel(
+            &t,
+            vec![m("instance", MatchOp::Regex, ".+")],
+            T0,
+            T0 + HOUR,
+        ))
         .await
         .expect("series");
     assert_eq!(series, {
@@ -148,16 +156,37 @@ async fn samples_round_trip_across_days_with_stale_markers() {
     let c = ClickHouse::new(ch.config(u16::MAX));
     c.migrate().await.expect("migrate");
     let early = labels(&[("__name__", "early")]);
-    let se: Vec<Sample> = (0..200).map(|i| Sample { t: i * 300_000, v: i as f64 }).collect();
-    c.insert_metrics(&t, &[SeriesBatch { labels: &early, samples: &se }], "batch-early")
-        .await
-        .expect("insert");
+    let se: Vec<Sample> = (0..200)
+        .map(|i| Sample {
+            t: i * 300_000,
+            v: i as f64,
+        })
+        .collect();
+    c.insert_metrics(
+        &t,
+        &[SeriesBatch {
+            labels: &early,
+            samples: &se,
+        }],
+        "batch-early",
+    )
+    .await
+    .expect("insert");
     let got = c
-        .select(&sel(&t, vec![m("__name__", MatchOp::Equal, "early")], 0, 60 * HOUR))
+        .select(&sel(
+            &t,
+            vec![m("__name__", MatchOp::Equal, "early")],
+            0,
+            60 * HOUR,
+        ))
         .await
         .expect("select");
     assert_eq!(got.len(), 1);
-    assert!(same_samples(&got[0].1, &se), "{} of 200 early samples", got[0].1.len());
+    assert!(
+        same_samples(&got[0].1, &se),
+        "{} of 200 early samples",
+        got[0].1.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,14 +244,27 @@ async fn tenants_never_see_each_other() {
         .into_iter()
         .map(|s| Sample { t: s.t, v: 1e6 })
         .collect();
-    c.insert_metrics(&ta, &[SeriesBatch { labels: &l, samples: &sa }], "a")
-        .await
-        .expect("insert a");
+    c.insert_metrics(
+        &ta,
+        &[SeriesBatch {
+            labels: &l,
+            samples: &sa,
+        }],
+        "a",
+    )
+    .await
+    .expect("insert a");
     c.insert_metrics(
         &tb,
         &[
-            SeriesBatch { labels: &l, samples: &sb },
-            SeriesBatch { labels: &only_b, samples: &sb },
+            SeriesBatch {
+                labels: &l,
+                samples: &sb,
+            },
+            SeriesBatch {
+                labels: &only_b,
+                samples: &sb,
+            },
         ],
         "b",
     )
@@ -241,16 +283,32 @@ async fn tenants_never_see_each_other() {
         .expect("series");
     assert_eq!(names, vec![l.clone()]);
     let all_a = sel(&ta, vec![m("__name__", MatchOp::Regex, ".*")], 0, T0 + HOUR);
-    assert_eq!(c.label_names(&all_a).await.expect("names"), vec!["__name__", "job"]);
-    assert_eq!(c.label_values(&all_a, "__name__").await.expect("values"), vec!["up"]);
+    assert_eq!(
+        c.label_names(&all_a).await.expect("names"),
+        vec!["__name__", "job"]
+    );
+    assert_eq!(
+        c.label_values(&all_a, "__name__").await.expect("values"),
+        vec!["up"]
+    );
     let all_b = sel(&tb, vec![m("__name__", MatchOp::Regex, ".*")], 0, T0 + HOUR);
     assert_eq!(
         c.label_values(&all_b, "__name__").await.expect("values"),
         vec!["secret", "up"]
     );
-    assert!(c.label_values(&all_a, "j'ob").await.expect("values").is_empty());
+    assert!(
+        c.label_values(&all_a, "j'ob")
+            .await
+            .expect("values")
+            .is_empty()
+    );
     let none = c
-        .select(&sel(&ta, vec![m("__name__", MatchOp::Equal, "secret")], T0, T0 + HOUR))
+        .select(&sel(
+            &ta,
+            vec![m("__name__", MatchOp::Equal, "secret")],
+            T0,
+            T0 + HOUR,
+        ))
         .await
         .expect("select");
     assert!(none.is_empty());
@@ -267,13 +325,27 @@ async fn hostile_matchers_are_bound_not_spliced() {
     let hostile_value = "x'); DROP TABLE metric_samples; --";
     let l = labels(&[("__name__", "up"), ("job", hostile_value)]);
     let s = samples(10, T0);
-    c.insert_metrics(&tb, &[SeriesBatch { labels: &l, samples: &s }], "b")
-        .await
-        .expect("insert");
+    c.insert_metrics(
+        &tb,
+        &[SeriesBatch {
+            labels: &l,
+            samples: &s,
+        }],
+        "b",
+    )
+    .await
+    .expect("insert");
     let own = labels(&[("__name__", "up"), ("job", "a'b\\c\0d")]);
-    c.insert_metrics(&ta, &[SeriesBatch { labels: &own, samples: &s }], "a")
-        .await
-        .expect("insert");
+    c.insert_metrics(
+        &ta,
+        &[SeriesBatch {
+            labels: &own,
+            samples: &s,
+        }],
+        "a",
+    )
+    .await
+    .expect("insert");
     let values = [
         "'",
         "\"",
@@ -355,7 +427,9 @@ async fn run_hostile(
         return 1; // refused by the planner's allow-list (400)
     };
     for r in [
-        c.select(&sel).await.map(|v| v.into_iter().map(|(l, _)| l).collect::<Vec<_>>()),
+        c.select(&sel)
+            .await
+            .map(|v| v.into_iter().map(|(l, _)| l).collect::<Vec<_>>()),
         c.series(&sel).await,
     ] {
         match r {
@@ -364,7 +438,11 @@ async fn run_hostile(
                     assert_eq!(l, own, "{what}: only the caller's series can come back");
                 }
                 let expect = matcher.matches_labels(own);
-                assert_eq!(!rows.is_empty(), expect, "{what}: same answer as the evaluator");
+                assert_eq!(
+                    !rows.is_empty(),
+                    expect,
+                    "{what}: same answer as the evaluator"
+                );
             }
             Err(ChError::BadQuery(msg)) => {
                 assert!(!msg.contains("Syntax error"), "{what}: {msg}");
@@ -374,4 +452,3 @@ async fn run_hostile(
     }
     1
 }
-

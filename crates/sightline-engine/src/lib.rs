@@ -70,10 +70,7 @@ impl Engine {
                 }
             }
         }
-        let hot = cfg
-            .clickhouse
-            .clone()
-            .map(|c| Arc::new(ClickHouse::new(c)));
+        let hot = cfg.clickhouse.clone().map(|c| Arc::new(ClickHouse::new(c)));
         let engine = Engine {
             ingestor,
             archive,

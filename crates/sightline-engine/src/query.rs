@@ -158,7 +158,8 @@ impl Queryable for TenantView {
             return None;
         }
         let lo = req.start_ms.checked_sub(req.range_ms)?.checked_add(1)?;
-        let sel = Selection::new(self.tenant.clone(), req.matchers.to_vec(), lo, req.end_ms).ok()?;
+        let sel =
+            Selection::new(self.tenant.clone(), req.matchers.to_vec(), lo, req.end_ms).ok()?;
         let out = self.rt.block_on(self.engine.grid(&sel, req))?;
         Some(match out {
             Ok(rows) => Ok(rows
@@ -444,7 +445,9 @@ impl Engine {
             match_sets
         };
         sets.iter()
-            .map(|m| Selection::new(tenant.clone(), m.clone(), start_ms, end_ms).map_err(Into::into))
+            .map(|m| {
+                Selection::new(tenant.clone(), m.clone(), start_ms, end_ms).map_err(Into::into)
+            })
             .collect()
     }
 

@@ -382,11 +382,16 @@ mod tests {
         assert!(ing.wal_bytes() >= 1_000);
         // The refused write is not in the head.
         let a = TenantId::new("a").expect("valid");
-        assert_eq!(ing.head().select(&a, &[], 0, 10_000)[0].1.len(), accepted as usize);
+        assert_eq!(
+            ing.head().select(&a, &[], 0, 10_000)[0].1.len(),
+            accepted as usize
+        );
         let frozen = ing.freeze().await.expect("freeze");
         ing.release(&frozen).expect("release");
         assert_eq!(ing.wal_bytes(), 0);
-        ing.write(batch("a", 1.0, 9_999)).await.expect("accepted again");
+        ing.write(batch("a", 1.0, 9_999))
+            .await
+            .expect("accepted again");
         drop(ing);
         // The count survives a restart.
         let (ing, _) = Ingestor::open(cfg).expect("reopen");

@@ -81,7 +81,10 @@ pub async fn migrate(args: ServeArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&s.data_dir)
         .with_context(|| format!("creating {}", s.data_dir.display()))?;
     ControlPlane::open_sqlite(&s.data_dir.join("control.db")).await?;
-    println!("control plane: {} up to date", s.data_dir.join("control.db").display());
+    println!(
+        "control plane: {} up to date",
+        s.data_dir.join("control.db").display()
+    );
     if let Some(c) = &s.clickhouse {
         let ch = sightline_clickhouse::ClickHouse::new(c.clone());
         let n = ch

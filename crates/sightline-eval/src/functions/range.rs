@@ -180,7 +180,8 @@ fn pushed_down(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Option<Matrix>, E
             drop_name: true,
         });
     }
-    ev.ctx.set_samples(base + out.iter().map(|s| s.points.len()).sum::<usize>())?;
+    ev.ctx
+        .set_samples(base + out.iter().map(|s| s.points.len()).sum::<usize>())?;
     Ok(Some(out))
 }
 

@@ -58,11 +58,15 @@ async fn drained(srv: &Server, within: Duration) {
         {
             tokio::time::sleep(Duration::from_millis(1200)).await;
             if has_metric(srv, "sightline_wal_bytes").await
-            && metric(srv, "sightline_wal_bytes").await == 0.0 {
+                && metric(srv, "sightline_wal_bytes").await == 0.0
+            {
                 return;
             }
         }
-        assert!(Instant::now() < deadline, "the WAL did not drain into ClickHouse");
+        assert!(
+            Instant::now() < deadline,
+            "the WAL did not drain into ClickHouse"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -81,7 +85,10 @@ async fn drained_data_is_read_from_clickhouse_per_tenant_and_hostile_input_is_ha
     let foreign: Vec<(i64, f64)> = samples.iter().map(|&(t, _)| (t, 1e9)).collect();
     for (tok, vals) in [(&a.ingest, &samples), (&b.ingest, &foreign)] {
         let body = write_body(vec![
-            series(&[("__name__", "up"), ("job", "api"), ("note", hostile)], vals),
+            series(
+                &[("__name__", "up"), ("job", "api"), ("note", hostile)],
+                vals,
+            ),
             series(&[("__name__", "reqs"), ("job", "api")], vals),
         ]);
         assert_eq!(push(&srv.url, tok, body).await, 204);
@@ -89,11 +96,20 @@ async fn drained_data_is_read_from_clickhouse_per_tenant_and_hostile_input_is_ha
     drained(&srv, Duration::from_secs(60)).await;
     // The data is in ClickHouse, not only in the head.
     let direct = ClickHouse::new(cfg.clone());
-    assert_eq!(direct.count_rows("metric_samples").await.expect("count"), 160);
+    assert_eq!(
+        direct.count_rows("metric_samples").await.expect("count"),
+        160
+    );
 
     let secs = |ms: i64| format!("{:.3}", ms as f64 / 1000.0);
     let at = secs(t + 39 * 15_000);
-    let (st, v) = get(&srv.url, &a.report, &[("query", "up"), ("time", &at)], "/api/v1/query").await;
+    let (st, v) = get(
+        &srv.url,
+        &a.report,
+        &[("query", "up"), ("time", &at)],
+        "/api/v1/query",
+    )
+    .await;
     assert_eq!(st, 200, "{v}");
     let r = &v["data"]["result"];
     assert_eq!(r.as_array().map(Vec::len), Some(1), "{v}");
@@ -112,7 +128,10 @@ async fn drained_data_is_read_from_clickhouse_per_tenant_and_hostile_input_is_ha
     )
     .await;
     assert_eq!(st, 200, "{v}");
-    let vals = v["data"]["result"][0]["values"].as_array().expect("values").clone();
+    let vals = v["data"]["result"][0]["values"]
+        .as_array()
+        .expect("values")
+        .clone();
     assert!(!vals.is_empty());
     for p in &vals {
         let x: f64 = p[1].as_str().expect("string").parse().expect("number");
@@ -123,8 +142,16 @@ async fn drained_data_is_read_from_clickhouse_per_tenant_and_hostile_input_is_ha
     // or the caller's own rows, never a 5xx and never beta's 1e9.
     let start = secs(t);
     let values = [
-        "'", "\\", "\\'", "--", "/*", "'); DROP TABLE metric_samples; --", "x' OR '1'='1",
-        "{tenant:String}", "`", hostile,
+        "'",
+        "\\",
+        "\\'",
+        "--",
+        "/*",
+        "'); DROP TABLE metric_samples; --",
+        "x' OR '1'='1",
+        "{tenant:String}",
+        "`",
+        hostile,
     ];
     let mut selectors: Vec<String> = Vec::new();
     for v in values {
@@ -145,11 +172,25 @@ async fn drained_data_is_read_from_clickhouse_per_tenant_and_hostile_input_is_ha
             ("/api/v1/query", vec![("query", sel), ("time", &at)]),
             (
                 "/api/v1/query_range",
-                vec![("query", sel), ("start", &start), ("end", &at), ("step", "60")],
+                vec![
+                    ("query", sel),
+                    ("start", &start),
+                    ("end", &at),
+                    ("step", "60"),
+                ],
             ),
-            ("/api/v1/series", vec![("match[]", sel), ("start", &start), ("end", &at)]),
-            ("/api/v1/labels", vec![("match[]", sel), ("start", &start), ("end", &at)]),
-            ("/api/v1/label/job/values", vec![("match[]", sel), ("start", &start), ("end", &at)]),
+            (
+                "/api/v1/series",
+                vec![("match[]", sel), ("start", &start), ("end", &at)],
+            ),
+            (
+                "/api/v1/labels",
+                vec![("match[]", sel), ("start", &start), ("end", &at)],
+            ),
+            (
+                "/api/v1/label/job/values",
+                vec![("match[]", sel), ("start", &start), ("end", &at)],
+            ),
         ];
         for (path, params) in checks {
             let (st, v) = get(&srv.url, &a.report, &params, path).await;
@@ -160,13 +201,22 @@ async fn drained_data_is_read_from_clickhouse_per_tenant_and_hostile_input_is_ha
                 assert!(!msg.contains("Syntax error"), "{path} {sel}: {msg}");
             } else {
                 let text = v.to_string();
-                assert!(!text.contains("1000000000"), "{path} {sel}: foreign data: {text}");
+                assert!(
+                    !text.contains("1000000000"),
+                    "{path} {sel}: foreign data: {text}"
+                );
             }
         }
     }
     for name in ["j'ob", "x') OR 1=1 --", "labels['x']", "{k0:String}"] {
         let path = format!("/api/v1/label/{}/values", urlencode(name));
-        let (st, v) = get(&srv.url, &a.report, &[("start", &start), ("end", &at)], &path).await;
+        let (st, v) = get(
+            &srv.url,
+            &a.report,
+            &[("start", &start), ("end", &at)],
+            &path,
+        )
+        .await;
         assert!(st == 200 || st == 400, "{path}: {st} {v}");
         if st == 200 {
             assert_eq!(v["data"], Value::Array(vec![]), "{path}");
@@ -203,7 +253,12 @@ async fn a_clickhouse_outage_mid_ingest_loses_nothing_and_writes_nothing_twice()
         dir.path(),
         &server_args(
             &cfg,
-            &["--head-max-samples", "3000", "--clickhouse-batch-rows", "700"],
+            &[
+                "--head-max-samples",
+                "3000",
+                "--clickhouse-batch-rows",
+                "700",
+            ],
         ),
     );
     let a = srv.tenant("alpha");
@@ -245,7 +300,13 @@ async fn a_clickhouse_outage_mid_ingest_loses_nothing_and_writes_nothing_twice()
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Queries of the hot window say plainly that ClickHouse is away.
-    let (st, v) = get(&srv.url, &a.report, &[("query", "count(m)")], "/api/v1/query").await;
+    let (st, v) = get(
+        &srv.url,
+        &a.report,
+        &[("query", "count(m)")],
+        "/api/v1/query",
+    )
+    .await;
     assert_eq!(st, 503, "{v}");
     assert_eq!(v["errorType"], "unavailable");
     assert!(
@@ -263,11 +324,17 @@ async fn a_clickhouse_outage_mid_ingest_loses_nothing_and_writes_nothing_twice()
     drained(&srv, Duration::from_secs(120)).await;
     let direct = ClickHouse::new(cfg.clone());
     let stored = direct.count_rows("metric_samples").await.expect("count");
-    assert_eq!(stored as usize, acked, "every acknowledged sample, exactly once");
+    assert_eq!(
+        stored as usize, acked,
+        "every acknowledged sample, exactly once"
+    );
     let (st, v) = get(
         &srv.url,
         &a.report,
-        &[("query", "count_over_time(m[2h])"), ("time", &format!("{:.3}", now_ms() as f64 / 1000.0))],
+        &[
+            ("query", "count_over_time(m[2h])"),
+            ("time", &format!("{:.3}", now_ms() as f64 / 1000.0)),
+        ],
         "/api/v1/query",
     )
     .await;
@@ -276,7 +343,13 @@ async fn a_clickhouse_outage_mid_ingest_loses_nothing_and_writes_nothing_twice()
         .as_array()
         .expect("result")
         .iter()
-        .map(|r| r["value"][1].as_str().expect("v").parse::<f64>().expect("f"))
+        .map(|r| {
+            r["value"][1]
+                .as_str()
+                .expect("v")
+                .parse::<f64>()
+                .expect("f")
+        })
         .sum();
     assert_eq!(total as usize, acked);
 }
@@ -294,7 +367,10 @@ async fn a_spent_wal_budget_answers_429_until_clickhouse_returns() {
     let dir = tempfile::tempdir().expect("tempdir");
     let srv = start(
         dir.path(),
-        &server_args(&cfg, &["--wal-max-bytes", "200000", "--head-max-samples", "1000"]),
+        &server_args(
+            &cfg,
+            &["--wal-max-bytes", "200000", "--head-max-samples", "1000"],
+        ),
     );
     let a = srv.tenant("alpha");
     ch.stop();
@@ -311,9 +387,19 @@ async fn a_spent_wal_budget_answers_429_until_clickhouse_returns() {
     }
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
     assert!(statuses[..statuses.len() - 1].iter().all(|&s| s == 204));
-    assert!(metric(&srv, "sightline_ingest_refused_total{tenant=\"alpha\",reason=\"wal_full\"}").await >= 1.0);
+    assert!(
+        metric(
+            &srv,
+            "sightline_ingest_refused_total{tenant=\"alpha\",reason=\"wal_full\"}"
+        )
+        .await
+            >= 1.0
+    );
     ch.restart(ch_dir.path());
     drained(&srv, Duration::from_secs(120)).await;
-    let body = write_body(vec![series(&[("__name__", "m"), ("job", "x")], &[(now_ms(), 1.0)])]);
+    let body = write_body(vec![series(
+        &[("__name__", "m"), ("job", "x")],
+        &[(now_ms(), 1.0)],
+    )]);
     assert_eq!(push(&srv.url, &a.ingest, body).await, 204);
 }
