@@ -12,7 +12,7 @@
 //!   write and the head release) is counted once;
 //! - a frozen head part leaves the WAL only after every one of its batches
 //!   is stored; each ClickHouse batch carries a deduplication token naming
-//!   this node, the WAL segment, the tenant and the batch, so a retry never
+//!   this process, the WAL segment, the tenant and the batch, so a retry never
 //!   writes a batch twice.
 //! - PromQL evaluation runs on blocking threads, never on the async workers.
 
@@ -24,7 +24,7 @@ pub use error::EngineError;
 pub use query::{Answer, EngineConfig, QueryLimits};
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -42,7 +42,7 @@ pub struct Engine {
     hot: Option<Arc<ClickHouse>>,
     /// Whether the hot tier's migrations are known to be applied.
     hot_ready: AtomicBool,
-    /// This data directory's identity, part of every deduplication token.
+    /// This process's identity, part of every deduplication token.
     node_id: String,
     cfg: EngineConfig,
     /// Frozen head parts not yet archived, oldest first.
@@ -58,7 +58,11 @@ impl Engine {
         let mut icfg = IngestorConfig::new(data_dir.join("wal"));
         icfg.max_pending_bytes = cfg.wal_max_pending_bytes;
         icfg.max_wal_bytes = cfg.wal_max_bytes;
-        let node_id = node_id(&data_dir)?;
+        // Random per start: tokens of two servers sharing a database, or of
+        // one server before and after a restart, never meet. (A part replayed
+        // after a restart is cut differently anyway; the samples table
+        // collapses the rows it repeats.)
+        let node_id = format!("{:016x}", rand::random::<u64>());
         let (ingestor, stats) =
             Ingestor::open(icfg).map_err(|e| EngineError::Internal(e.to_string()))?;
         let archive = Arc::new(Archive::open_local(&data_dir.join("archive"))?);
@@ -119,27 +123,4 @@ impl Engine {
     pub fn metadata(&self, tenant: &TenantId) -> BTreeMap<String, MetricMetadata> {
         self.ingestor.head().metadata(tenant)
     }
-}
-
-/// The identity of this data directory: read from `<data-dir>/node-id`,
-/// created (random, 64 bits) on first start. It keeps deduplication tokens
-/// of two data directories writing one ClickHouse database apart, and
-/// those of a data directory whose WAL numbering started over.
-fn node_id(data_dir: &Path) -> Result<String, EngineError> {
-    let path = data_dir.join("node-id");
-    match std::fs::read_to_string(&path) {
-        Ok(s) if !s.trim().is_empty() => return Ok(s.trim().to_string()),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(EngineError::Internal(format!("{}: {e}", path.display()))),
-    }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| EngineError::Internal(format!("{}: {e}", data_dir.display())))?;
-    let id = format!("{:016x}", rand::random::<u64>());
-    let tmp = data_dir.join("node-id.tmp");
-    std::fs::write(&tmp, format!("{id}\n"))
-        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|e| EngineError::Internal(format!("{}: {e}", path.display())))?;
-    Ok(id)
 }
