@@ -10,9 +10,9 @@ use std::cell::{Cell, RefCell};
 use regex::Regex;
 use sightline_core::{Labels, Matcher, Sample, TenantId, is_stale_nan, matches_all};
 use sightline_eval::{
-    Annotation, AnnotationKind, EvalError, GridRequest, GridSeries, MemStorage, QueryOptions,
-    Queryable, Series, Value, eval_instant, eval_instant_with_annotations, eval_range,
-    eval_range_with_annotations,
+    AggGridRequest, Annotation, AnnotationKind, EvalError, GridRequest, GridSeries, MemStorage,
+    QueryOptions, Queryable, Series, Value, eval_instant, eval_instant_with_annotations,
+    eval_range, eval_range_with_annotations,
 };
 use sightline_plan::Selection;
 use sightline_promql::ast::{At, Expr};
@@ -137,7 +137,11 @@ impl HotScope<'_> {
 }
 
 impl HotScope<'_> {
-    fn range_grid(&self, req: &GridRequest<'_>) -> Option<Result<Vec<GridSeries>, EvalError>> {
+    /// The selection and grid of a request, when pushdown is on.
+    fn grid_of(
+        &self,
+        req: &GridRequest<'_>,
+    ) -> Option<Result<(Selection, sightline_clickhouse::Grid), EvalError>> {
         if !self.pushdown.get() {
             return None;
         }
@@ -157,21 +161,57 @@ impl HotScope<'_> {
             step_ms: req.step_ms,
             range_ms: req.range_ms,
         };
+        Some(Ok((sel, grid)))
+    }
+
+    /// Counts a pushed-down call and converts its answer.
+    fn pushed<E: std::fmt::Display>(
+        &self,
+        answer: Result<Vec<(Labels, Vec<Option<f64>>)>, E>,
+    ) -> Result<Vec<GridSeries>, EvalError> {
+        self.pushed.set(self.pushed.get() + 1);
+        self.tier.pushed_total.set(self.tier.pushed_total.get() + 1);
+        answer
+            .map(|rows| {
+                rows.into_iter()
+                    .map(|(labels, values)| GridSeries { labels, values })
+                    .collect()
+            })
+            .map_err(|e| EvalError::Storage(e.to_string()))
+    }
+
+    fn range_grid(&self, req: &GridRequest<'_>) -> Option<Result<Vec<GridSeries>, EvalError>> {
+        let (sel, grid) = match self.grid_of(req)? {
+            Ok(x) => x,
+            Err(e) => return Some(Err(e)),
+        };
         let answer = self
             .tier
             .rt
             .block_on(self.tier.ch.grid(&sel, req.func, grid))?;
-        self.pushed.set(self.pushed.get() + 1);
-        self.tier.pushed_total.set(self.tier.pushed_total.get() + 1);
-        Some(
-            answer
-                .map(|rows| {
-                    rows.into_iter()
-                        .map(|(labels, values)| GridSeries { labels, values })
-                        .collect()
-                })
-                .map_err(|e| EvalError::Storage(e.to_string())),
-        )
+        Some(self.pushed(answer))
+    }
+
+    fn aggregate_grid(
+        &self,
+        req: &AggGridRequest<'_>,
+    ) -> Option<Result<Vec<GridSeries>, EvalError>> {
+        let (sel, grid) = match self.grid_of(&req.inner)? {
+            Ok(x) => x,
+            Err(e) => return Some(Err(e)),
+        };
+        let grouping = sightline_clickhouse::Grouping {
+            without: req.without,
+            labels: req.grouping,
+        };
+        let answer = self.tier.rt.block_on(self.tier.ch.grid_aggregate(
+            &sel,
+            req.inner.func,
+            grid,
+            req.op,
+            grouping,
+        ))?;
+        Some(self.pushed(answer))
     }
 }
 
@@ -183,6 +223,25 @@ impl Store<'_> {
         }
         self.with_placeholders
             .add(labels.clone(), [Sample { t, v: PLACEHOLDER }]);
+    }
+}
+
+impl Store<'_> {
+    /// ClickHouse for a pushed-down request, unless this is the placeholder
+    /// run or the window holds native-histogram samples (which are seen,
+    /// and the case skipped, only through `select`).
+    fn hot_for(&self, req: &GridRequest<'_>) -> Option<&HotScope<'_>> {
+        let h = self.hot.as_ref()?;
+        if self.use_placeholders.get() {
+            return None;
+        }
+        let lo = req.start_ms - req.range_ms + 1;
+        if self.native.iter().any(|(l, ts)| {
+            matches_all(req.matchers, l) && ts.iter().any(|t| (lo..=req.end_ms).contains(t))
+        }) {
+            return None;
+        }
+        Some(h)
     }
 }
 
@@ -208,19 +267,14 @@ impl Queryable for Store<'_> {
     }
 
     fn range_grid(&self, req: &GridRequest<'_>) -> Option<Result<Vec<GridSeries>, EvalError>> {
-        let h = self.hot.as_ref()?;
-        if self.use_placeholders.get() {
-            return None;
-        }
-        // Native-histogram samples are seen (and the case skipped) only
-        // through `select`.
-        let lo = req.start_ms - req.range_ms + 1;
-        if self.native.iter().any(|(l, ts)| {
-            matches_all(req.matchers, l) && ts.iter().any(|t| (lo..=req.end_ms).contains(t))
-        }) {
-            return None;
-        }
-        h.range_grid(req)
+        self.hot_for(req)?.range_grid(req)
+    }
+
+    fn aggregate_grid(
+        &self,
+        req: &AggGridRequest<'_>,
+    ) -> Option<Result<Vec<GridSeries>, EvalError>> {
+        self.hot_for(&req.inner)?.aggregate_grid(req)
     }
 }
 

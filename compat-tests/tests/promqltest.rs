@@ -33,7 +33,29 @@ fn no_regressions_on_stable_scripts_on_clickhouse() {
     check_stable(Some(ch.url()));
 }
 
+/// Sightline's own script of aggregations over range functions (the shapes
+/// the ClickHouse tier computes in ClickHouse): every eval must pass.
+fn check_own_scripts(clickhouse: Option<&str>) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/pushdown.test");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sightline-compat-tests"));
+    if let Some(url) = clickhouse {
+        cmd.arg("--clickhouse").arg(url);
+    }
+    let out = cmd.arg(&script).output().expect("runner starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success()
+            && stdout
+                .lines()
+                .last()
+                .is_some_and(|l| l.contains(" 0 failed")),
+        "{}: {stdout}",
+        script.display()
+    );
+}
+
 fn check_stable(clickhouse: Option<&str>) {
+    check_own_scripts(clickhouse);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let scripts = root.join("../../shared/compat/promqltest");
     let passing = root.join("promqltest-passing.txt");

@@ -14,5 +14,5 @@ pub mod testing;
 
 pub use error::ChError;
 pub use migrate::MIGRATIONS;
-pub use sql::{GRID_AGGREGATES, Grid, Param, Statement};
+pub use sql::{GRID_AGGREGATES, Grid, Grouping, Param, Statement};
 pub use store::{ClickHouse, ClickHouseConfig, SeriesBatch};

@@ -11,6 +11,7 @@ const MAX_DATE_DAY: i64 = 65_535;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param {
     Str(String),
+    StrArray(Vec<String>),
     I64(i64),
     U16(u16),
 }
@@ -212,6 +213,57 @@ impl Statement {
             .extend(ids.params.into_iter().filter(|(n, _)| n != "tenant"));
         s.sql.push_str(" GROUP BY series_id");
         Some(s)
+    }
+}
+
+/// An aggregation over a grid function, grouped by labels.
+#[derive(Debug, Clone, Copy)]
+pub struct Grouping<'a> {
+    pub without: bool,
+    pub labels: &'a [String],
+}
+
+impl Statement {
+    /// `func` on `grid` per series, then per group of `grouping` (the
+    /// series' labels kept by `by`, or all but the listed ones and
+    /// `__name__` for `without`): `key` (the group's labels), `n` (series
+    /// with a value, per grid point) and `s` (their sum, per grid point).
+    pub fn grid_groups(
+        sel: &Selection,
+        func: &str,
+        grid: Grid,
+        grouping: Grouping<'_>,
+    ) -> Option<Statement> {
+        let per_series = Self::grid(sel, func, grid)?;
+        let labels = Self::over_series(
+            sel,
+            "SELECT series_id, any(labels) AS labels FROM metric_series",
+        )?;
+        let key = if grouping.without {
+            "mapFilter((k, v) -> NOT has({gl:Array(String)}, k) AND k != '__name__', s.labels)"
+        } else {
+            "mapFilter((k, v) -> has({gl:Array(String)}, k), s.labels)"
+        };
+        let mut st = Statement {
+            sql: format!(
+                "SELECT key, countForEach(values) AS n, \
+                 sumForEach(arrayMap(x -> ifNull(x, 0.), values)) AS s FROM \
+                 (SELECT {key} AS key, g.values AS values FROM ({}) AS g \
+                 INNER JOIN ({} GROUP BY series_id) AS s ON g.series_id = s.series_id) \
+                 GROUP BY key",
+                per_series.sql, labels.sql
+            ),
+            params: per_series.params,
+        };
+        // Both halves bind the same tenant, days and matchers under the
+        // same names with the same values.
+        for (n, p) in labels.params {
+            if !st.params.iter().any(|(m, _)| *m == n) {
+                st.params.push((n, p));
+            }
+        }
+        st.bind("gl", Param::StrArray(grouping.labels.to_vec()));
+        Some(st)
     }
 }
 

@@ -9,7 +9,7 @@ use sightline_plan::Selection;
 use tokio::sync::Mutex;
 
 use crate::ChError;
-use crate::sql::{Grid, Param, Statement};
+use crate::sql::{Grid, Grouping, Param, Statement};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -65,6 +65,13 @@ struct SeriesOut {
 struct GridOut {
     series_id: u64,
     values: Vec<Option<f64>>,
+}
+
+#[derive(Row, Deserialize)]
+struct GroupOut {
+    key: Vec<(String, String)>,
+    n: Vec<u64>,
+    s: Vec<f64>,
 }
 
 #[derive(Row, Deserialize)]
@@ -234,6 +241,7 @@ impl ClickHouse {
         for (name, p) in st.params() {
             q = match p {
                 Param::Str(v) => q.param(name, v),
+                Param::StrArray(v) => q.param(name, v),
                 Param::I64(v) => q.param(name, v),
                 Param::U16(v) => q.param(name, v),
             };
@@ -336,6 +344,57 @@ impl ClickHouse {
             out.push((l.clone(), r.values));
         }
         Ok(out)
+    }
+
+    /// `op` (`sum`, `count` or `group`) by `grouping` of `func` on `grid`,
+    /// computed by ClickHouse: one row per group with its labels and one
+    /// value per grid point (`None` where no series of the group has one).
+    /// `None` when ClickHouse has no such function or aggregation.
+    pub async fn grid_aggregate(
+        &self,
+        sel: &Selection,
+        func: &str,
+        grid: Grid,
+        op: &str,
+        grouping: Grouping<'_>,
+    ) -> Option<Result<Vec<(Labels, Vec<Option<f64>>)>, ChError>> {
+        if !crate::GRID_AGGREGATES.iter().any(|(f, _)| *f == func)
+            || !["sum", "count", "group"].contains(&op)
+        {
+            return None;
+        }
+        let st = Statement::grid_groups(sel, func, grid, grouping)?;
+        let rows: Result<Vec<GroupOut>, ChError> = self
+            .query(&st)
+            .with_setting("allow_experimental_ts_to_grid_aggregate_function", "1")
+            .fetch_all()
+            .await
+            .map_err(ChError::from);
+        let rows = match rows {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let labels =
+                match Labels::from_pairs(r.key.iter().map(|(n, v)| (n.as_str(), v.as_str()))) {
+                    Ok(l) => l,
+                    Err(e) => return Some(Err(ChError::Corrupt(format!("group labels: {e}")))),
+                };
+            let values =
+                r.n.iter()
+                    .zip(&r.s)
+                    .map(|(&n, &s)| {
+                        (n > 0).then_some(match op {
+                            "count" => n as f64,
+                            "group" => 1.0,
+                            _ => s,
+                        })
+                    })
+                    .collect();
+            out.push((labels, values));
+        }
+        Some(Ok(out))
     }
 
     /// The selection's series with their samples in its window, each sorted

@@ -7,13 +7,23 @@ use std::time::Duration;
 
 use sightline_core::{Labels, Matcher, Sample, TenantId};
 use sightline_eval::{
-    Annotation, AnnotationKind, EvalError, GridRequest, GridSeries, QueryOptions, Queryable,
-    Series, Value,
+    AggGridRequest, Annotation, AnnotationKind, EvalError, GridRequest, GridSeries, QueryOptions,
+    Queryable, Series, Value,
 };
 use sightline_plan::{PlanLimits, Selection};
 use sightline_promql::ast::Expr;
 
 use crate::{Engine, EngineError};
+use sightline_clickhouse::ClickHouse;
+
+fn grid_of(req: &GridRequest<'_>) -> sightline_clickhouse::Grid {
+    sightline_clickhouse::Grid {
+        start_ms: req.start_ms,
+        end_ms: req.end_ms,
+        step_ms: req.step_ms,
+        range_ms: req.range_ms,
+    }
+}
 
 /// Per-query limits.
 #[derive(Debug, Clone)]
@@ -154,14 +164,39 @@ impl Queryable for TenantView {
     }
 
     fn range_grid(&self, req: &GridRequest<'_>) -> Option<Result<Vec<GridSeries>, EvalError>> {
+        let sel = self.pushdown_selection(req)?;
+        let out = self.rt.block_on(self.engine.grid(&sel, req))?;
+        Some(self.grid_answer(out))
+    }
+
+    fn aggregate_grid(
+        &self,
+        req: &AggGridRequest<'_>,
+    ) -> Option<Result<Vec<GridSeries>, EvalError>> {
+        let sel = self.pushdown_selection(&req.inner)?;
+        let out = self.rt.block_on(self.engine.grid_aggregate(&sel, req))?;
+        Some(self.grid_answer(out))
+    }
+}
+
+impl TenantView {
+    /// The selection a grid request reads, when pushdown is on and time
+    /// remains.
+    fn pushdown_selection(&self, req: &GridRequest<'_>) -> Option<Selection> {
         if !self.engine.cfg.clickhouse_pushdown || std::time::Instant::now() > self.deadline {
             return None;
         }
         let lo = req.start_ms.checked_sub(req.range_ms)?.checked_add(1)?;
-        let sel =
-            Selection::new(self.tenant.clone(), req.matchers.to_vec(), lo, req.end_ms).ok()?;
-        let out = self.rt.block_on(self.engine.grid(&sel, req))?;
-        Some(match out {
+        Selection::new(self.tenant.clone(), req.matchers.to_vec(), lo, req.end_ms).ok()
+    }
+
+    /// A pushed-down answer for the evaluator; a storage error is kept
+    /// whole (see `failure`).
+    fn grid_answer(
+        &self,
+        out: Result<Vec<(Labels, Vec<Option<f64>>)>, EngineError>,
+    ) -> Result<Vec<GridSeries>, EvalError> {
+        match out {
             Ok(rows) => Ok(rows
                 .into_iter()
                 .map(|(labels, values)| GridSeries { labels, values })
@@ -171,20 +206,19 @@ impl Queryable for TenantView {
                 *self.failure.lock() = Some(e);
                 Err(EvalError::Storage(msg))
             }
-        })
+        }
     }
 }
 
 impl Engine {
-    /// Pushdown: `req.func` on its grid computed by ClickHouse, when
-    /// ClickHouse holds every sample of the selection's window (nothing of
-    /// it in the head or the archive) and computes that function exactly;
-    /// `None` otherwise (the evaluator then reads raw samples).
-    async fn grid(
+    /// ClickHouse, when it holds every sample of the selection's window
+    /// (nothing of it in the head or the archive) and computes `func`
+    /// exactly; `None` otherwise (the evaluator then reads raw samples).
+    async fn pushdown_tier(
         &self,
         sel: &Selection,
-        req: &GridRequest<'_>,
-    ) -> Option<Result<Vec<(Labels, Vec<Option<f64>>)>, EngineError>> {
+        func: &str,
+    ) -> Option<Result<&ClickHouse, EngineError>> {
         let ch = match self.hot_tier().await {
             Ok(Some(ch)) => ch,
             Ok(None) => return None,
@@ -192,7 +226,7 @@ impl Engine {
         };
         if !sightline_clickhouse::GRID_AGGREGATES
             .iter()
-            .any(|(f, _)| *f == req.func)
+            .any(|(f, _)| *f == func)
         {
             return None;
         }
@@ -210,19 +244,50 @@ impl Engine {
             .series(tenant, sel.matchers(), sel.start_ms(), sel.end_ms())
             .await
         {
-            Ok(v) if v.is_empty() => {}
-            Ok(_) => return None,
-            Err(e) => return Some(Err(e.into())),
+            Ok(v) if v.is_empty() => Some(Ok(ch)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e.into())),
         }
-        let grid = sightline_clickhouse::Grid {
-            start_ms: req.start_ms,
-            end_ms: req.end_ms,
-            step_ms: req.step_ms,
-            range_ms: req.range_ms,
+    }
+
+    /// Pushdown of `req.func` on its grid (see `pushdown_tier`).
+    async fn grid(
+        &self,
+        sel: &Selection,
+        req: &GridRequest<'_>,
+    ) -> Option<Result<Vec<(Labels, Vec<Option<f64>>)>, EngineError>> {
+        let ch = match self.pushdown_tier(sel, req.func).await? {
+            Ok(ch) => ch,
+            Err(e) => return Some(Err(e)),
         };
-        let out = ch.grid(sel, req.func, grid).await?;
+        let out = ch.grid(sel, req.func, grid_of(req)).await?;
         if out.is_ok() {
             metrics::counter!("sightline_clickhouse_pushdown_total", "function" => req.func.to_string())
+                .increment(1);
+        }
+        Some(out.map_err(EngineError::from))
+    }
+
+    /// Pushdown of an aggregation over a range function (see
+    /// `pushdown_tier`).
+    async fn grid_aggregate(
+        &self,
+        sel: &Selection,
+        req: &AggGridRequest<'_>,
+    ) -> Option<Result<Vec<(Labels, Vec<Option<f64>>)>, EngineError>> {
+        let ch = match self.pushdown_tier(sel, req.inner.func).await? {
+            Ok(ch) => ch,
+            Err(e) => return Some(Err(e)),
+        };
+        let grouping = sightline_clickhouse::Grouping {
+            without: req.without,
+            labels: req.grouping,
+        };
+        let out = ch
+            .grid_aggregate(sel, req.inner.func, grid_of(&req.inner), req.op, grouping)
+            .await?;
+        if out.is_ok() {
+            metrics::counter!("sightline_clickhouse_pushdown_total", "function" => format!("{}({})", req.op, req.inner.func))
                 .increment(1);
         }
         Some(out.map_err(EngineError::from))

@@ -83,6 +83,11 @@ pub(crate) fn eval_aggregate(ev: &Ev, a: &AggregateExpr) -> Result<Matrix, EvalE
         return count_values(ev, a, without, grouping);
     }
     let original = ev.ctx.samples();
+    if let Some(out) = pushed_down(ev, a, without, &grouping)? {
+        let total: usize = out.iter().map(|s| s.points.len()).sum();
+        ev.ctx.set_samples(original + total)?;
+        return Ok(out);
+    }
     let params = Params::eval(ev, a.param.as_deref())?;
     let input = ev.eval_matrix(&a.expr)?;
 
@@ -122,6 +127,69 @@ pub(crate) fn eval_aggregate(ev: &Ev, a: &AggregateExpr) -> Result<Matrix, EvalE
     let total: usize = result.iter().map(|s| s.points.len()).sum();
     ev.ctx.set_samples(original + total)?;
     Ok(result)
+}
+
+/// The aggregation computed by storage (`Queryable::aggregate_grid`):
+/// `sum`, `count` or `group` over a pushed-down range function, grouped by
+/// labels other than `__name__`.
+fn pushed_down(
+    ev: &Ev,
+    a: &AggregateExpr,
+    without: bool,
+    grouping: &[String],
+) -> Result<Option<Matrix>, EvalError> {
+    let op = match a.op {
+        AggOp::Sum => "sum",
+        AggOp::Count => "count",
+        AggOp::Group => "group",
+        _ => return Ok(None),
+    };
+    if a.param.is_some() || grouping.iter().any(|g| g == sightline_core::METRIC_NAME) {
+        return Ok(None);
+    }
+    let Expr::Call(c) = unparen(&a.expr) else {
+        return Ok(None);
+    };
+    let Some(inner) = crate::functions::range::grid_request(ev, c, 0) else {
+        return Ok(None);
+    };
+    if op == "sum" && !crate::INTEGER_GRID_FUNCTIONS.contains(&inner.func) {
+        return Ok(None);
+    }
+    // One metric name: dropping it cannot make two series' labels equal,
+    // which the raw route would refuse.
+    if !inner
+        .matchers
+        .iter()
+        .any(|m| m.name == sightline_core::METRIC_NAME && m.op == sightline_core::MatchOp::Equal)
+    {
+        return Ok(None);
+    }
+    let req = crate::AggGridRequest {
+        op,
+        without,
+        grouping,
+        inner,
+    };
+    let Some(answer) = ev.ctx.q.aggregate_grid(&req) else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    for g in answer? {
+        let points: Vec<Sample> = ev
+            .steps()
+            .zip(g.values)
+            .filter_map(|(t, v)| v.map(|v| Sample { t, v }))
+            .collect();
+        if !points.is_empty() {
+            out.push(SeriesV {
+                labels: g.labels,
+                points,
+                drop_name: false,
+            });
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Warns about each out-of-range quantile used at a step that produced

@@ -7,7 +7,7 @@
 mod date;
 mod histogram;
 mod labels;
-mod range;
+pub(crate) mod range;
 
 use sightline_core::{Labels, METRIC_NAME, MatchOp};
 

@@ -90,6 +90,37 @@ pub trait Queryable {
     fn range_grid(&self, _req: &GridRequest<'_>) -> Option<Result<Vec<GridSeries>, EvalError>> {
         None
     }
+
+    /// Pushdown of an aggregation over a range function (see
+    /// [`AggGridRequest`]): one [`GridSeries`] per group, labelled with the
+    /// group's labels. `None` (the default): not computed by storage.
+    fn aggregate_grid(
+        &self,
+        _req: &AggGridRequest<'_>,
+    ) -> Option<Result<Vec<GridSeries>, EvalError>> {
+        None
+    }
+}
+
+/// Aggregations storage may compute over a pushed-down range function:
+/// `count` and `group` over any of [`GRID_FUNCTIONS`], `sum` only over the
+/// integer-valued ones (where any summation order gives the same float).
+pub const GRID_AGGREGATIONS: &[&str] = &["sum", "count", "group"];
+
+/// The range functions whose values are whole numbers.
+pub const INTEGER_GRID_FUNCTIONS: &[&str] = &["changes", "resets", "count_over_time"];
+
+/// `op by|without (grouping) (inner)` on the inner request's grid. The
+/// grouping never names `__name__` (the evaluator keeps those itself); for
+/// `without`, `__name__` is dropped as well.
+#[derive(Debug, Clone)]
+pub struct AggGridRequest<'a> {
+    /// One of [`GRID_AGGREGATIONS`].
+    pub op: &'a str,
+    pub without: bool,
+    /// Sorted label names.
+    pub grouping: &'a [String],
+    pub inner: GridRequest<'a>,
 }
 
 /// Range functions storage may compute (see [`Queryable::range_grid`]).

@@ -117,6 +117,34 @@ pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Ma
     Ok(out)
 }
 
+/// The grid request for `c` when it is a function of
+/// [`crate::GRID_FUNCTIONS`] over a plain range selector without `@`.
+pub(crate) fn grid_request<'c>(
+    ev: &Ev,
+    c: &'c Call,
+    matrix_arg: usize,
+) -> Option<crate::GridRequest<'c>> {
+    let name = c.func.as_str();
+    if c.args.len() != 1 || !crate::GRID_FUNCTIONS.contains(&name) {
+        return None;
+    }
+    let Expr::Matrix(ms) = unparen(&c.args[matrix_arg]) else {
+        return None;
+    };
+    if ms.vector.at.is_some() {
+        return None;
+    }
+    let offset = ms.vector.offset.unwrap_or(0);
+    Some(crate::GridRequest {
+        func: name,
+        matchers: &ms.vector.matchers,
+        range_ms: ms.range,
+        start_ms: ev.start - offset,
+        end_ms: ev.end - offset,
+        step_ms: ev.interval.max(1),
+    })
+}
+
 /// `rate`/`increase` of a series whose name does not look like a counter's:
 /// Prometheus's info annotation.
 fn note_non_counter(ev: &Ev, c: &Call, matrix_arg: usize, labels: &sightline_core::Labels) {
@@ -139,24 +167,8 @@ fn note_non_counter(ev: &Ev, c: &Call, matrix_arg: usize, labels: &sightline_cor
 /// (`Queryable::range_grid`): a function of [`crate::GRID_FUNCTIONS`] over
 /// a plain range selector without `@`.
 fn pushed_down(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Option<Matrix>, EvalError> {
-    let name = c.func.as_str();
-    if c.args.len() != 1 || !crate::GRID_FUNCTIONS.contains(&name) {
+    let Some(req) = grid_request(ev, c, matrix_arg) else {
         return Ok(None);
-    }
-    let Expr::Matrix(ms) = unparen(&c.args[matrix_arg]) else {
-        return Ok(None);
-    };
-    if ms.vector.at.is_some() {
-        return Ok(None);
-    }
-    let offset = ms.vector.offset.unwrap_or(0);
-    let req = crate::GridRequest {
-        func: name,
-        matchers: &ms.vector.matchers,
-        range_ms: ms.range,
-        start_ms: ev.start - offset,
-        end_ms: ev.end - offset,
-        step_ms: ev.interval.max(1),
     };
     let Some(answer) = ev.ctx.q.range_grid(&req) else {
         return Ok(None);
