@@ -168,14 +168,20 @@ impl ClickHouse {
         token: &str,
     ) -> Result<usize, ChError> {
         let retention = self.cfg.retention_days;
+        let ids: Vec<u64> = series.iter().map(|s| s.labels.stable_hash()).collect();
         let mut new_series = Vec::new();
         {
             let known = self.known.lock().await;
             let mut seen = HashSet::new();
-            for s in series {
-                let id = s.labels.stable_hash();
+            for (s, &id) in series.iter().zip(&ids) {
+                // Samples are in time order: look each day up once.
+                let mut last_day = None;
                 for x in s.samples {
                     let day = x.t.div_euclid(DAY_MS).clamp(0, i64::from(u16::MAX)) as u16;
+                    if last_day == Some(day) {
+                        continue;
+                    }
+                    last_day = Some(day);
                     let key = (tenant.clone(), id, day);
                     if !known.contains(&key) && seen.insert((id, day)) {
                         new_series.push((key, s.labels));
@@ -211,8 +217,7 @@ impl ClickHouse {
             .insert::<SampleRow<'_>>("metric_samples")
             .await?
             .with_setting("insert_deduplication_token", format!("{token}-samples"));
-        for s in series {
-            let id = s.labels.stable_hash();
+        for (s, &id) in series.iter().zip(&ids) {
             for x in s.samples {
                 ins.write(&SampleRow {
                     tenant: tenant.as_str(),

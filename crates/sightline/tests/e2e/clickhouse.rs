@@ -236,35 +236,78 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// A Sightline server over a local ClickHouse test server that a test may
+/// stop and restart (on the same tables); `None` with an external
+/// ClickHouse, which a test cannot stop.
+struct Stoppable {
+    ch_dir: tempfile::TempDir,
+    ch: TestClickHouse,
+    cfg: ClickHouseConfig,
+    _dir: tempfile::TempDir,
+    srv: Server,
+}
+
+impl Stoppable {
+    fn start(extra: &[&str]) -> Option<Stoppable> {
+        let ch_dir = tempfile::tempdir().expect("tempdir");
+        let ch = TestClickHouse::start(Some(ch_dir.path()));
+        if !ch.is_local() {
+            eprintln!("external ClickHouse: outages are simulated only with the test server");
+            return None;
+        }
+        let cfg = ch.config(30);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let srv = start(dir.path(), &server_args(&cfg, extra));
+        Some(Stoppable {
+            ch_dir,
+            ch,
+            cfg,
+            _dir: dir,
+            srv,
+        })
+    }
+
+    fn restart_clickhouse(&mut self) {
+        self.ch.restart(self.ch_dir.path());
+    }
+}
+
+/// Pushes each body; returns (samples acknowledged, requests refused),
+/// counting `per_body` samples per acknowledged body.
+async fn push_counted(
+    srv: &Server,
+    token: &str,
+    bodies: Vec<Vec<u8>>,
+    per_body: usize,
+    pause: Duration,
+) -> (usize, usize) {
+    let (mut acked, mut refused) = (0, 0);
+    for b in bodies {
+        match push(&srv.url, token, b).await {
+            204 => acked += per_body,
+            _ => refused += 1,
+        }
+        tokio::time::sleep(pause).await;
+    }
+    (acked, refused)
+}
+
 /// ClickHouse is stopped while a client keeps pushing: every write is
 /// acknowledged from the WAL, the flusher retries with backoff, and once
 /// ClickHouse is back every acknowledged sample is in it exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clickhouse_outage_mid_ingest_loses_nothing_and_writes_nothing_twice() {
-    let ch_dir = tempfile::tempdir().expect("tempdir");
-    let mut ch = TestClickHouse::start(Some(ch_dir.path()));
-    if !ch.is_local() {
-        eprintln!("external ClickHouse: the outage is simulated only with the test server");
+    let Some(mut env) = Stoppable::start(&[
+        "--head-max-samples",
+        "3000",
+        "--clickhouse-batch-rows",
+        "700",
+    ]) else {
         return;
-    }
-    let cfg = ch.config(30);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let srv = start(
-        dir.path(),
-        &server_args(
-            &cfg,
-            &[
-                "--head-max-samples",
-                "3000",
-                "--clickhouse-batch-rows",
-                "700",
-            ],
-        ),
-    );
+    };
+    let srv = &env.srv;
     let a = srv.tenant("alpha");
     let t0 = now_ms() - 3_600_000;
-    let mut acked = 0usize;
-    let mut refused = 0usize;
     let mut batch_no = 0i64;
     let mut pushed = |phase_batches: usize| {
         let mut bodies = Vec::new();
@@ -284,21 +327,12 @@ async fn a_clickhouse_outage_mid_ingest_loses_nothing_and_writes_nothing_twice()
         bodies
     };
     // Before, during and after the outage; 500 samples per push.
-    for b in pushed(10) {
-        match push(&srv.url, &a.ingest, b).await {
-            204 => acked += 500,
-            _ => refused += 1,
-        }
-    }
-    ch.stop();
-    let failures_before = metric(&srv, "sightline_flush_failures_total").await;
-    for b in pushed(30) {
-        match push(&srv.url, &a.ingest, b).await {
-            204 => acked += 500,
-            _ => refused += 1,
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (mut acked, mut refused) =
+        push_counted(srv, &a.ingest, pushed(10), 500, Duration::ZERO).await;
+    env.ch.stop();
+    let failures_before = metric(srv, "sightline_flush_failures_total").await;
+    let (n, r) = push_counted(srv, &a.ingest, pushed(30), 500, Duration::from_millis(100)).await;
+    (acked, refused) = (acked + n, refused + r);
     // Queries of the hot window say plainly that ClickHouse is away.
     let (st, v) = get(
         &srv.url,
@@ -313,16 +347,14 @@ async fn a_clickhouse_outage_mid_ingest_loses_nothing_and_writes_nothing_twice()
         metric(&srv, "sightline_flush_failures_total").await > failures_before,
         "the flusher noticed the outage"
     );
-    ch.restart(ch_dir.path());
-    for b in pushed(10) {
-        match push(&srv.url, &a.ingest, b).await {
-            204 => acked += 500,
-            _ => refused += 1,
-        }
-    }
+    let bodies = pushed(10);
+    env.restart_clickhouse();
+    let srv = &env.srv;
+    let (n, r) = push_counted(srv, &a.ingest, bodies, 500, Duration::ZERO).await;
+    (acked, refused) = (acked + n, refused + r);
     assert_eq!(refused, 0, "nothing under the WAL budget is refused");
-    drained(&srv, Duration::from_secs(120)).await;
-    let direct = ClickHouse::new(cfg.clone());
+    drained(srv, Duration::from_secs(120)).await;
+    let direct = ClickHouse::new(env.cfg.clone());
     let stored = direct.count_rows("metric_samples").await.expect("count");
     assert_eq!(
         stored as usize, acked,
@@ -358,30 +390,22 @@ async fn a_clickhouse_outage_mid_ingest_loses_nothing_and_writes_nothing_twice()
 /// counts it; once ClickHouse is back the budget frees up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spent_wal_budget_answers_429_until_clickhouse_returns() {
-    let ch_dir = tempfile::tempdir().expect("tempdir");
-    let mut ch = TestClickHouse::start(Some(ch_dir.path()));
-    if !ch.is_local() {
+    let Some(mut env) =
+        Stoppable::start(&["--wal-max-bytes", "200000", "--head-max-samples", "1000"])
+    else {
         return;
-    }
-    let cfg = ch.config(30);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let srv = start(
-        dir.path(),
-        &server_args(
-            &cfg,
-            &["--wal-max-bytes", "200000", "--head-max-samples", "1000"],
-        ),
-    );
+    };
+    let srv = &env.srv;
     let a = srv.tenant("alpha");
-    ch.stop();
+    env.ch.stop();
     let t0 = now_ms() - 600_000;
     let mut statuses = Vec::new();
     for i in 0..2_000i64 {
         let pts: Vec<(i64, f64)> = (0..100).map(|k| (t0 + i * 100 + k, k as f64)).collect();
         let body = write_body(vec![series(&[("__name__", "m"), ("job", "x")], &pts)]);
-        let st = push(&srv.url, &a.ingest, body).await;
-        statuses.push(st);
-        if st == 429 {
+        let status = push(&srv.url, &a.ingest, body).await;
+        statuses.push(status);
+        if status == 429 {
             break;
         }
     }
@@ -395,11 +419,26 @@ async fn a_spent_wal_budget_answers_429_until_clickhouse_returns() {
         .await
             >= 1.0
     );
-    ch.restart(ch_dir.path());
-    drained(&srv, Duration::from_secs(120)).await;
+    // The refusal tells the sender when to come back and why.
     let body = write_body(vec![series(
         &[("__name__", "m"), ("job", "x")],
         &[(now_ms(), 1.0)],
     )]);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/write", srv.url))
+        .bearer_auth(&a.ingest)
+        .header("Content-Encoding", "snappy")
+        .header("Content-Type", "application/x-protobuf")
+        .body(body.clone())
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(resp.status().as_u16(), 429);
+    assert!(resp.headers().contains_key("retry-after"));
+    let text = resp.text().await.expect("body");
+    assert!(text.contains("write-ahead log"), "{text}");
+    env.restart_clickhouse();
+    let srv = &env.srv;
+    drained(srv, Duration::from_secs(120)).await;
     assert_eq!(push(&srv.url, &a.ingest, body).await, 204);
 }
