@@ -1,12 +1,19 @@
-//! Token authentication and kind checks, as middleware per route group.
+//! Token authentication, kind checks and per-token rate limits, as
+//! middleware per route group: nothing reaches a handler before its token
+//! checked out.
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use sightline_control::TokenKind;
+use sightline_control::{Access, Actor, Authenticated, Need, TokenKind};
 use sightline_core::TenantId;
+use sightline_plan::ReadScope;
 
 use crate::{ApiError, AppState};
 
@@ -15,17 +22,57 @@ use crate::{ApiError, AppState};
 pub struct Scope {
     pub token_id: String,
     pub kind: TokenKind,
-    tenant: Option<TenantId>,
+    pub auth: Arc<Authenticated>,
+    /// The caller's address, for the audit log.
+    pub address: String,
 }
 
 impl Scope {
-    /// The caller's tenant. Query and ingest routes only admit tenant-bound
-    /// kinds, so this is set there; elsewhere it is an error, not a default.
+    /// The caller's tenant. Query and ingest routes only admit
+    /// workspace-bound tokens, so this is set there; elsewhere it is an
+    /// error, not a default.
     pub fn tenant(&self) -> Result<&TenantId, ApiError> {
-        self.tenant
+        self.auth
+            .tenant
             .as_ref()
-            .ok_or_else(|| ApiError::Forbidden("this token is not bound to a tenant".into()))
+            .ok_or_else(|| ApiError::Forbidden("this token is not bound to a workspace".into()))
     }
+
+    /// What a read may see: the tenant, narrowed to the token's project,
+    /// application and environment labels when it is scoped to them.
+    pub fn read(&self) -> Result<ReadScope, ApiError> {
+        let t = self.tenant()?.clone();
+        let labels = scope_labels(&self.auth);
+        if labels.is_empty() {
+            return Ok(ReadScope::tenant(t));
+        }
+        ReadScope::with_labels(t, &labels).map_err(|e| ApiError::Internal(e.to_string()))
+    }
+
+    /// Where an admin request may act.
+    pub fn access(&self) -> Access {
+        self.auth.access()
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            token_id: Some(self.token_id.clone()),
+            address: self.address.clone(),
+        }
+    }
+}
+
+/// The labels a token's sub-workspace scope sets on writes and requires on
+/// reads.
+pub fn scope_labels(a: &Authenticated) -> Vec<(String, String)> {
+    [
+        ("project", &a.scope.project),
+        ("application", &a.scope.application),
+        ("environment", &a.scope.environment),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.clone())))
+    .collect()
 }
 
 /// The secret presented: `Authorization: Bearer <secret>` or basic auth
@@ -59,13 +106,29 @@ fn presented_secret(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     )))
 }
 
-/// Middleware: resolves the token and checks its kind before the handler.
+/// Counts a refusal by tenant and reason on the counter of its route group.
+pub fn count_refused(need: Need, tenant: &str, reason: &'static str) {
+    let name = match need {
+        Need::Write => "sightline_ingest_refused_total",
+        Need::Read => "sightline_query_refused_total",
+        Need::Manage => "sightline_admin_refused_total",
+    };
+    metrics::counter!(name, "tenant" => tenant.to_string(), "reason" => reason).increment(1);
+}
+
+/// Middleware: resolves the token, checks its kind and its rate before the
+/// handler.
 pub async fn require(
-    State((state, kind)): State<(AppState, TokenKind)>,
+    State((state, need)): State<(AppState, Need)>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    match authorize(&state, kind, req.headers()).await {
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    match authorize(&state, need, req.headers(), address).await {
         Ok(scope) => {
             req.extensions_mut().insert(scope);
             next.run(req).await
@@ -76,8 +139,9 @@ pub async fn require(
 
 async fn authorize(
     state: &AppState,
-    kind: TokenKind,
+    need: Need,
     headers: &HeaderMap,
+    address: String,
 ) -> Result<Scope, ApiError> {
     let secret = presented_secret(headers)?.ok_or_else(|| {
         ApiError::Unauthorized("missing token: send Authorization: Bearer <token>".into())
@@ -87,21 +151,68 @@ async fn authorize(
         .authenticate(&secret)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("unknown, revoked or expired token".into()))?;
-    if auth.kind != kind {
-        return Err(ApiError::Forbidden(format!(
-            "a {} token cannot be used here; this endpoint needs a {} token",
-            auth.kind.as_str(),
-            kind.as_str()
-        )));
+    let tenant = auth
+        .tenant
+        .as_ref()
+        .map(|t| t.as_str().to_string())
+        .unwrap_or_default();
+    let actor = Actor {
+        token_id: Some(auth.token_id.clone()),
+        address: address.clone(),
+    };
+    if !need.admits(auth.kind, auth.role) {
+        count_refused(need, &tenant, "wrong_kind");
+        let msg = match auth.role {
+            Some(r) => format!(
+                "a cli token with role {} cannot {} here",
+                r.as_str(),
+                need.as_str()
+            ),
+            None => format!(
+                "a {} token cannot {} here; use {}",
+                auth.kind.as_str(),
+                need.as_str(),
+                match need {
+                    Need::Write => "an ingest token",
+                    Need::Read => "a report token",
+                    Need::Manage => "an admin token",
+                }
+            ),
+        };
+        state
+            .control
+            .audit(
+                &actor,
+                auth.tenant.as_ref().map(|t| t.as_str()),
+                "denied",
+                need.as_str(),
+                &msg,
+            )
+            .await;
+        return Err(ApiError::Forbidden(msg));
     }
-    if kind != TokenKind::Admin && auth.tenant.is_none() {
+    if need != Need::Manage && auth.tenant.is_none() {
+        count_refused(need, &tenant, "no_workspace");
         return Err(ApiError::Forbidden(
-            "this token is not bound to a tenant".into(),
+            "this token is not bound to a workspace".into(),
         ));
     }
+    if let Some(rate) = auth.rate_limit_per_sec
+        && let Err(wait) =
+            state
+                .limiter
+                .check(&auth.token_id, rate, auth.rate_burst, Instant::now())
+    {
+        count_refused(need, &tenant, "rate_limited");
+        return Err(ApiError::RateLimited {
+            msg: format!("rate limit of this token exceeded ({rate} requests per second)"),
+            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+        });
+    }
     Ok(Scope {
-        token_id: auth.token_id,
+        token_id: auth.token_id.clone(),
         kind: auth.kind,
-        tenant: auth.tenant,
+        auth: Arc::new(auth),
+        address,
     })
 }

@@ -25,6 +25,9 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     TooMany(String),
+    /// A rate limit or quota: 429 with its own Retry-After.
+    #[error("{msg}")]
+    RateLimited { msg: String, retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -50,7 +53,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooMany(_) | ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -66,7 +69,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge(_) => "too_large",
-            ApiError::TooMany(_) => "too_many_requests",
+            ApiError::TooMany(_) | ApiError::RateLimited { .. } => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -93,9 +96,18 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"sightline\""),
             );
         }
-        if matches!(self, ApiError::TooMany(_)) {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        match &self {
+            ApiError::TooMany(_) => {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
         }
         resp
     }
@@ -124,6 +136,7 @@ impl From<sightline_control::ControlError> for ApiError {
         use sightline_control::ControlError as C;
         match e {
             C::Invalid(m) => ApiError::BadData(m),
+            C::Denied(m) => ApiError::Forbidden(m),
             C::NotFound(m) => ApiError::NotFound(format!("{m} not found")),
             C::Conflict(m) => ApiError::Conflict(format!("{m} already exists")),
             other => {

@@ -6,9 +6,14 @@
 //! - every route but health and `/metrics` sits behind the authentication
 //!   middleware of its group, which resolves the bearer (or basic-auth
 //!   password) token to a [`Scope`] before any handler runs: ingest routes
-//!   take only ingest tokens, query routes only report tokens, admin routes
-//!   only admin tokens (401 for a missing, unknown, revoked or expired
-//!   token; 403 for the wrong kind);
+//!   take only ingest tokens, query routes only report tokens (and cli
+//!   tokens), admin routes only admin tokens (and cli operator tokens);
+//!   401 for a missing, unknown, revoked or expired token, 403 for the
+//!   wrong kind, 429 with Retry-After past the token's rate;
+//! - a token scoped below its workspace writes its project, application
+//!   and environment labels over the producer's and reads only series
+//!   that carry them; an ingest token writes only for its allowed
+//!   services; values under sensitive keys are redacted before the WAL;
 //! - handlers take the tenant from that [`Scope`] only; no header, parameter
 //!   or payload field can name another tenant;
 //! - every error is a JSON (or plain-text, on the write path) message with
@@ -27,8 +32,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
-use sightline_control::{ControlPlane, TokenKind};
+use sightline_control::{ControlPlane, Need, Quotas, RateLimiter};
 use sightline_engine::Engine;
+use sightline_ingest::cardinality::ActiveSeries;
 use sightline_ingest::remote_write::DecodeLimits;
 
 pub use auth::Scope;
@@ -40,6 +46,14 @@ pub struct ApiConfig {
     /// Largest request body accepted on the write path, in bytes.
     pub max_body_bytes: usize,
     pub decode: DecodeLimits,
+    /// Label and attribute keys whose values are redacted at ingest
+    /// (lowercase; see `sightline_ingest::policy::sensitive_keys`).
+    pub redact_keys: Vec<String>,
+    /// Active series a workspace may hold unless its own cap says
+    /// otherwise; `None` for no cap.
+    pub max_active_series: Option<usize>,
+    /// How long a series stays active after its last sample, in seconds.
+    pub active_series_window_secs: u64,
 }
 
 impl Default for ApiConfig {
@@ -47,6 +61,9 @@ impl Default for ApiConfig {
         ApiConfig {
             max_body_bytes: 16 << 20,
             decode: DecodeLimits::default(),
+            redact_keys: sightline_ingest::policy::sensitive_keys(&[]),
+            max_active_series: Some(1_000_000),
+            active_series_window_secs: 3600,
         }
     }
 }
@@ -58,6 +75,34 @@ pub struct AppState {
     pub control: Arc<ControlPlane>,
     pub metrics: Option<PrometheusHandle>,
     pub cfg: Arc<ApiConfig>,
+    pub limiter: Arc<RateLimiter>,
+    pub quotas: Arc<Quotas>,
+    pub active: Arc<ActiveSeries>,
+}
+
+impl AppState {
+    /// The state of one server; starts the quota sync task (so call it
+    /// inside the runtime).
+    pub fn new(
+        engine: Arc<Engine>,
+        control: Arc<ControlPlane>,
+        metrics: Option<PrometheusHandle>,
+        cfg: ApiConfig,
+    ) -> Self {
+        let quotas = Quotas::new(control.store().clone());
+        quotas.spawn_sync();
+        let window_ms =
+            i64::try_from(cfg.active_series_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        AppState {
+            engine,
+            control,
+            metrics,
+            cfg: Arc::new(cfg),
+            limiter: Arc::new(RateLimiter::default()),
+            quotas,
+            active: Arc::new(ActiveSeries::new(window_ms)),
+        }
+    }
 }
 
 /// Builds the whole HTTP router.
@@ -74,28 +119,38 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/metadata", get(prom::metadata))
         .route("/api/v1/status/buildinfo", get(prom::buildinfo))
         .route_layer(axum::middleware::from_fn_with_state(
-            (state.clone(), TokenKind::Report),
+            (state.clone(), Need::Read),
             auth::require,
         ));
     let ingest = Router::new()
         .route("/api/v1/write", post(write::remote_write))
         .layer(DefaultBodyLimit::max(state.cfg.max_body_bytes))
         .route_layer(axum::middleware::from_fn_with_state(
-            (state.clone(), TokenKind::Ingest),
+            (state.clone(), Need::Write),
             auth::require,
         ));
     let admin = Router::new()
         .route(
+            "/admin/v1/workspaces",
+            post(admin::create_workspace).get(admin::list_workspaces),
+        )
+        // The first name of workspaces, kept for existing scripts.
+        .route(
             "/admin/v1/tenants",
-            post(admin::create_tenant).get(admin::list_tenants),
+            post(admin::create_workspace).get(admin::list_workspaces),
+        )
+        .route(
+            "/admin/v1/workspaces/{ws}/{kind}",
+            post(admin::create_entity).get(admin::list_entities),
         )
         .route(
             "/admin/v1/tokens",
             post(admin::create_token).get(admin::list_tokens),
         )
         .route("/admin/v1/tokens/{id}", delete(admin::revoke_token))
+        .route("/admin/v1/audit", get(admin::list_audit))
         .route_layer(axum::middleware::from_fn_with_state(
-            (state.clone(), TokenKind::Admin),
+            (state.clone(), Need::Manage),
             auth::require,
         ));
     Router::new()
@@ -119,7 +174,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

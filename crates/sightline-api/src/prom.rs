@@ -183,7 +183,7 @@ pub async fn query(
     p: Params,
 ) -> Response {
     let r = async {
-        let tenant = scope.tenant()?;
+        let tenant = &scope.read()?;
         let q = required(&p, "query")?;
         let t = p.time("time")?.unwrap_or_else(now_ms);
         let lookback = p.duration("lookback_delta")?;
@@ -200,7 +200,7 @@ pub async fn query_range(
     p: Params,
 ) -> Response {
     let r = async {
-        let tenant = scope.tenant()?;
+        let tenant = &scope.read()?;
         let q = required(&p, "query")?;
         let start = p
             .time("start")?
@@ -259,7 +259,7 @@ pub async fn labels(
     p: Params,
 ) -> Response {
     let r = async {
-        let tenant = scope.tenant()?;
+        let tenant = &scope.read()?;
         let (start, end) = bounds(&p)?;
         let mut names = s
             .engine
@@ -281,7 +281,7 @@ pub async fn label_values(
     p: Params,
 ) -> Response {
     let r = async {
-        let tenant = scope.tenant()?;
+        let tenant = &scope.read()?;
         let (start, end) = bounds(&p)?;
         let mut values = s
             .engine
@@ -302,7 +302,7 @@ pub async fn series(
     p: Params,
 ) -> Response {
     let r = async {
-        let tenant = scope.tenant()?;
+        let tenant = &scope.read()?;
         let sets = p.matchers()?;
         if sets.is_empty() {
             return Err(ApiError::BadData("no match[] parameter provided".into()));
@@ -332,8 +332,8 @@ pub async fn metadata(
         unit: &'a str,
     }
     let r = async {
-        let tenant = scope.tenant()?;
-        let md = s.engine.metadata(tenant);
+        let tenant = &scope.read()?;
+        let md = s.engine.metadata(tenant.tenant_id());
         let lim = limit(&p)?;
         let wanted = p.get("metric").filter(|m| !m.is_empty());
         let mut out: BTreeMap<&str, Vec<Entry>> = BTreeMap::new();

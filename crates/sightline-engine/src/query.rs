@@ -5,12 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sightline_core::{Labels, Matcher, Sample, TenantId};
+use sightline_core::{Labels, Matcher, Sample};
 use sightline_eval::{
     AggGridRequest, Annotation, AnnotationKind, EvalError, GridRequest, GridSeries, QueryOptions,
     Queryable, Series, Value,
 };
-use sightline_plan::{PlanLimits, Selection};
+use sightline_plan::{PlanLimits, ReadScope, Selection};
 use sightline_promql::ast::Expr;
 
 use crate::{Engine, EngineError};
@@ -124,7 +124,7 @@ impl Answer {
 /// The evaluator's window onto one tenant's data.
 struct TenantView {
     engine: Arc<Engine>,
-    tenant: TenantId,
+    scope: ReadScope,
     rt: tokio::runtime::Handle,
     /// Past this instant the caller has already been answered with a
     /// timeout: further reads are refused so the evaluation stops early.
@@ -144,7 +144,9 @@ impl Queryable for TenantView {
         if std::time::Instant::now() > self.deadline {
             return Err(EvalError::Execution("query timed out".into()));
         }
-        let sel = Selection::new(self.tenant.clone(), matchers.to_vec(), start_ms, end_ms)
+        let sel = self
+            .scope
+            .select(matchers.to_vec(), start_ms, end_ms)
             .map_err(|e| EvalError::BadQuery(e.to_string()))?;
         let out = self
             .rt
@@ -187,7 +189,9 @@ impl TenantView {
             return None;
         }
         let lo = req.start_ms.checked_sub(req.range_ms)?.checked_add(1)?;
-        Selection::new(self.tenant.clone(), req.matchers.to_vec(), lo, req.end_ms).ok()
+        self.scope
+            .select(req.matchers.to_vec(), lo, req.end_ms)
+            .ok()
     }
 
     /// A pushed-down answer for the evaluator; a storage error is kept
@@ -351,14 +355,14 @@ impl Engine {
         sightline_promql::parse(query).map_err(|e| EngineError::BadData(e.to_string()))
     }
 
-    async fn run_eval<F>(self: &Arc<Self>, tenant: &TenantId, f: F) -> Result<Answer, EngineError>
+    async fn run_eval<F>(self: &Arc<Self>, scope: &ReadScope, f: F) -> Result<Answer, EngineError>
     where
         F: FnOnce(&TenantView) -> Result<(Value, Vec<Annotation>), EvalError> + Send + 'static,
     {
         let timeout = Duration::from_secs(self.cfg.limits.timeout_secs.max(1));
         let view = TenantView {
             engine: self.clone(),
-            tenant: tenant.clone(),
+            scope: scope.clone(),
             rt: tokio::runtime::Handle::current(),
             deadline: std::time::Instant::now() + timeout,
             failure: parking_lot::Mutex::new(None),
@@ -376,10 +380,10 @@ impl Engine {
         }
     }
 
-    /// An instant query at `t_ms` for `tenant`.
+    /// An instant query at `t_ms` within `scope`.
     pub async fn instant_query(
         self: &Arc<Self>,
-        tenant: &TenantId,
+        scope: &ReadScope,
         query: &str,
         t_ms: i64,
         lookback_delta_ms: Option<i64>,
@@ -388,7 +392,7 @@ impl Engine {
         let opts = self.options(lookback_delta_ms);
         let q = query.to_string();
         let mut a = self
-            .run_eval(tenant, move |v| {
+            .run_eval(scope, move |v| {
                 sightline_eval::eval_instant_with_annotations(&expr, t_ms, &opts, v)
             })
             .await?;
@@ -396,10 +400,10 @@ impl Engine {
         Ok(a)
     }
 
-    /// A range query for `tenant`.
+    /// A range query within `scope`.
     pub async fn range_query(
         self: &Arc<Self>,
-        tenant: &TenantId,
+        scope: &ReadScope,
         query: &str,
         start_ms: i64,
         end_ms: i64,
@@ -414,7 +418,7 @@ impl Engine {
         let opts = self.options(lookback_delta_ms);
         let q = query.to_string();
         let mut a = self
-            .run_eval(tenant, move |v| {
+            .run_eval(scope, move |v| {
                 sightline_eval::eval_range_with_annotations(
                     &expr, start_ms, end_ms, step_ms, &opts, v,
                 )
@@ -424,17 +428,17 @@ impl Engine {
         Ok(a)
     }
 
-    /// The label sets of `tenant`'s series that match any of `match_sets`
+    /// The label sets of the scope's series that match any of `match_sets`
     /// (all series when `match_sets` is empty) within `[start, end]`.
     pub async fn series(
         &self,
-        tenant: &TenantId,
+        scope: &ReadScope,
         match_sets: &[Vec<Matcher>],
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<Labels>, EngineError> {
         let mut out = BTreeSet::new();
-        for sel in self.selections(tenant, match_sets, start_ms, end_ms)? {
+        for sel in self.selections(scope, match_sets, start_ms, end_ms)? {
             out.extend(self.local_series(&sel).await?);
             if let Some(ch) = self.hot_tier().await? {
                 out.extend(ch.series(&sel).await?);
@@ -453,13 +457,13 @@ impl Engine {
     /// archive's series, and computed by ClickHouse for its own.
     pub async fn label_names(
         &self,
-        tenant: &TenantId,
+        scope: &ReadScope,
         match_sets: &[Vec<Matcher>],
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<String>, EngineError> {
         let mut names = BTreeSet::new();
-        for sel in self.selections(tenant, match_sets, start_ms, end_ms)? {
+        for sel in self.selections(scope, match_sets, start_ms, end_ms)? {
             for l in self.local_series(&sel).await? {
                 names.extend(l.iter().map(|x| x.name.clone()));
             }
@@ -473,7 +477,7 @@ impl Engine {
     /// Values of one label among the matching series (see `label_names`).
     pub async fn label_values(
         &self,
-        tenant: &TenantId,
+        scope: &ReadScope,
         name: &str,
         match_sets: &[Vec<Matcher>],
         start_ms: i64,
@@ -481,7 +485,7 @@ impl Engine {
     ) -> Result<Vec<String>, EngineError> {
         sightline_plan::check_label_name(name)?;
         let mut values = BTreeSet::new();
-        for sel in self.selections(tenant, match_sets, start_ms, end_ms)? {
+        for sel in self.selections(scope, match_sets, start_ms, end_ms)? {
             for l in self.local_series(&sel).await? {
                 if let Some(v) = l.get(name) {
                     values.insert(v.to_string());
@@ -498,7 +502,7 @@ impl Engine {
     /// none).
     fn selections(
         &self,
-        tenant: &TenantId,
+        scope: &ReadScope,
         match_sets: &[Vec<Matcher>],
         start_ms: i64,
         end_ms: i64,
@@ -511,7 +515,9 @@ impl Engine {
         };
         sets.iter()
             .map(|m| {
-                Selection::new(tenant.clone(), m.clone(), start_ms, end_ms).map_err(Into::into)
+                scope
+                    .select(m.clone(), start_ms, end_ms)
+                    .map_err(Into::into)
             })
             .collect()
     }

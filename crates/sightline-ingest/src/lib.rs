@@ -16,9 +16,11 @@
 //! This crate does not know about Parquet, queries or HTTP: the engine
 //! freezes the head, writes the frozen part elsewhere and then releases it.
 
+pub mod cardinality;
 pub mod error;
 pub mod head;
 pub mod ingestor;
+pub mod policy;
 pub mod record;
 pub mod remote_write;
 pub mod wal;

@@ -88,6 +88,59 @@ impl Selection {
     }
 }
 
+/// Whose data a read may see: one tenant and, for a token scoped below its
+/// workspace (a project, application or environment), the labels every
+/// series it reads must carry. Selections are built only through a scope,
+/// so a scoped token's read always carries its label matchers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadScope {
+    tenant: TenantId,
+    required: Vec<Matcher>,
+}
+
+impl ReadScope {
+    /// All of a tenant's data.
+    pub fn tenant(tenant: TenantId) -> Self {
+        ReadScope {
+            tenant,
+            required: Vec::new(),
+        }
+    }
+
+    /// A tenant's series that carry every `(name, value)` label.
+    pub fn with_labels(tenant: TenantId, labels: &[(String, String)]) -> Result<Self, PlanError> {
+        let required = labels
+            .iter()
+            .map(|(n, v)| {
+                check_label_name(n)?;
+                Matcher::new(n, sightline_core::MatchOp::Equal, v)
+                    .map_err(|e| PlanError::LabelName(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ReadScope { tenant, required })
+    }
+
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// The label matchers every read of this scope carries.
+    pub fn required(&self) -> &[Matcher] {
+        &self.required
+    }
+
+    /// A selection of this scope: `matchers` and the scope's own.
+    pub fn select(
+        &self,
+        mut matchers: Vec<Matcher>,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Selection, PlanError> {
+        matchers.extend(self.required.iter().cloned());
+        Selection::new(self.tenant.clone(), matchers, start_ms, end_ms)
+    }
+}
+
 /// Limits a query plan must respect.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanLimits {
@@ -147,6 +200,25 @@ mod tests {
         assert!(Selection::new(t.clone(), vec![ok], 10, 0).is_err());
         let bad = Matcher::new("a\u{0}b", MatchOp::Equal, "x").expect("valid");
         assert!(Selection::new(t, vec![bad], 0, 10).is_err());
+    }
+
+    #[test]
+    fn a_scoped_read_carries_its_labels() {
+        let t = TenantId::new("a").expect("valid");
+        let scope = ReadScope::with_labels(t.clone(), &[("application".into(), "shop".into())])
+            .expect("scope");
+        let sel = scope.select(vec![], 0, 10).expect("selection");
+        assert_eq!(sel.matchers().len(), 1);
+        assert_eq!(sel.matchers()[0].name, "application");
+        assert!(sel.matchers()[0].matches("shop"));
+        assert!(!sel.matchers()[0].matches("other"));
+        assert!(
+            ReadScope::tenant(t)
+                .select(vec![], 0, 10)
+                .expect("sel")
+                .matchers()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -77,6 +77,28 @@ pub struct ServeArgs {
     /// holds the whole window [default: true].
     #[arg(long, env = "SIGHTLINE_CLICKHOUSE_PUSHDOWN")]
     pub clickhouse_pushdown: Option<bool>,
+    /// PostgreSQL control plane (postgres://user:password@host:port/db, an
+    /// ordinary role: row-level security must bind it) [default: none,
+    /// SQLite in the data directory].
+    #[arg(long, env = "SIGHTLINE_CONTROL_POSTGRES_URL", hide_env_values = true)]
+    pub control_postgres_url: Option<String>,
+    /// File holding the token-digest key (64 hex digits), created with a
+    /// random key if missing; processes sharing a control plane share it
+    /// [default: <data-dir>/token-key].
+    #[arg(long, env = "SIGHTLINE_TOKEN_KEY_FILE")]
+    pub token_key_file: Option<PathBuf>,
+    /// Active series a workspace may hold unless its own cap says
+    /// otherwise (0: no cap) [default: 1000000].
+    #[arg(long, env = "SIGHTLINE_MAX_ACTIVE_SERIES_PER_WORKSPACE")]
+    pub max_active_series_per_workspace: Option<usize>,
+    /// Seconds a series stays active after its last sample [default: 3600].
+    #[arg(long, env = "SIGHTLINE_ACTIVE_SERIES_WINDOW_SECS")]
+    pub active_series_window_secs: Option<u64>,
+    /// More label keys whose values are redacted at ingest, comma-separated,
+    /// beside the built-in password, secret, token, authorization, api_key,
+    /// cookie and set-cookie.
+    #[arg(long, env = "SIGHTLINE_REDACT_KEYS", value_delimiter = ',')]
+    pub redact_keys: Option<Vec<String>>,
 }
 
 /// The config file's shape; every field optional.
@@ -102,6 +124,11 @@ pub struct FileConfig {
     pub clickhouse_batch_rows: Option<usize>,
     pub clickhouse_drain_rows_per_sec: Option<u64>,
     pub clickhouse_pushdown: Option<bool>,
+    pub control_postgres_url: Option<String>,
+    pub token_key_file: Option<PathBuf>,
+    pub max_active_series_per_workspace: Option<usize>,
+    pub active_series_window_secs: Option<u64>,
+    pub redact_keys: Option<Vec<String>>,
 }
 
 /// Resolved settings.
@@ -122,6 +149,12 @@ pub struct Settings {
     pub clickhouse_batch_rows: usize,
     pub clickhouse_drain_rows_per_sec: u64,
     pub clickhouse_pushdown: bool,
+    pub control_postgres_url: Option<String>,
+    pub token_key_file: PathBuf,
+    /// `None`: no cap.
+    pub max_active_series_per_workspace: Option<usize>,
+    pub active_series_window_secs: u64,
+    pub redact_keys: Vec<String>,
 }
 
 pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -136,11 +169,34 @@ impl Settings {
             Some(p) => load_file(p)?,
             None => FileConfig::default(),
         };
+        let data_dir = a
+            .data_dir
+            .or(f.data_dir)
+            .unwrap_or_else(|| PathBuf::from("sightline-data"));
         Ok(Settings {
-            data_dir: a
-                .data_dir
-                .or(f.data_dir)
-                .unwrap_or_else(|| PathBuf::from("sightline-data")),
+            token_key_file: a
+                .token_key_file
+                .or(f.token_key_file)
+                .unwrap_or_else(|| data_dir.join("token-key")),
+            control_postgres_url: a
+                .control_postgres_url
+                .or(f.control_postgres_url)
+                .filter(|u| !u.is_empty()),
+            max_active_series_per_workspace: match a
+                .max_active_series_per_workspace
+                .or(f.max_active_series_per_workspace)
+                .unwrap_or(1_000_000)
+            {
+                0 => None,
+                n => Some(n),
+            },
+            active_series_window_secs: a
+                .active_series_window_secs
+                .or(f.active_series_window_secs)
+                .unwrap_or(3600)
+                .max(1),
+            redact_keys: a.redact_keys.or(f.redact_keys).unwrap_or_default(),
+            data_dir,
             listen: a
                 .listen
                 .or(f.listen)

@@ -27,10 +27,48 @@ enum Command {
     /// Applies schema migrations (control plane, and ClickHouse when
     /// configured), then exits.
     Migrate(config::ServeArgs),
-    /// Manages tenants on a running server.
-    Tenant {
+    /// Manages workspaces (tenants) on a running server.
+    #[command(alias = "tenant")]
+    Workspace {
         #[command(subcommand)]
         cmd: client::TenantCmd,
+        #[command(flatten)]
+        conn: client::Conn,
+    },
+    /// Manages a workspace's projects.
+    Project {
+        #[command(subcommand)]
+        cmd: client::EntityCmd,
+        #[command(flatten)]
+        conn: client::Conn,
+    },
+    /// Manages a workspace's applications (each in a project).
+    #[command(alias = "application")]
+    App {
+        #[command(subcommand)]
+        cmd: client::EntityCmd,
+        #[command(flatten)]
+        conn: client::Conn,
+    },
+    /// Manages an application's environments.
+    #[command(alias = "environment")]
+    Env {
+        #[command(subcommand)]
+        cmd: client::EntityCmd,
+        #[command(flatten)]
+        conn: client::Conn,
+    },
+    /// Manages the services of an application's environment.
+    Service {
+        #[command(subcommand)]
+        cmd: client::EntityCmd,
+        #[command(flatten)]
+        conn: client::Conn,
+    },
+    /// Reads the audit log.
+    Audit {
+        #[command(subcommand)]
+        cmd: client::AuditCmd,
         #[command(flatten)]
         conn: client::Conn,
     },
@@ -59,7 +97,12 @@ fn main() -> ExitCode {
         match cli.cmd {
             Command::Serve(args) => serve::run(args).await,
             Command::Migrate(args) => serve::migrate(args).await,
-            Command::Tenant { cmd, conn } => client::tenant(cmd, conn).await,
+            Command::Workspace { cmd, conn } => client::tenant(cmd, conn).await,
+            Command::Project { cmd, conn } => client::entity("projects", cmd, conn).await,
+            Command::App { cmd, conn } => client::entity("applications", cmd, conn).await,
+            Command::Env { cmd, conn } => client::entity("environments", cmd, conn).await,
+            Command::Service { cmd, conn } => client::entity("services", cmd, conn).await,
+            Command::Audit { cmd, conn } => client::audit(cmd, conn).await,
             Command::Token { cmd, conn } => client::token(cmd, conn).await,
         }
     });

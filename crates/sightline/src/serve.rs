@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use sightline_api::{ApiConfig, AppState};
-use sightline_control::{ControlPlane, TokenKind};
+use sightline_control::{Access, ControlPlane, NewToken, TokenKey, TokenKind};
 use sightline_engine::{Engine, EngineConfig, QueryLimits};
 
 use crate::config::{ServeArgs, Settings};
@@ -25,7 +25,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .install_recorder()
         .context("installing the metrics recorder")?;
 
-    let control = Arc::new(ControlPlane::open_sqlite(&s.data_dir.join("control.db")).await?);
+    let control = open_control(&s).await?;
+    control.spawn_epoch_watcher();
     bootstrap_admin(&control, &s).await?;
 
     let cfg = EngineConfig {
@@ -56,15 +57,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     tokio::spawn(engine.clone().run_flusher());
 
-    let state = AppState {
+    let state = AppState::new(
         engine,
         control,
-        metrics: Some(metrics),
-        cfg: Arc::new(ApiConfig {
+        Some(metrics),
+        ApiConfig {
             max_body_bytes: s.max_body_bytes,
+            redact_keys: sightline_ingest::policy::sensitive_keys(&s.redact_keys),
+            max_active_series: s.max_active_series_per_workspace,
+            active_series_window_secs: s.active_series_window_secs,
             ..ApiConfig::default()
-        }),
-    };
+        },
+    );
     let listener = tokio::net::TcpListener::bind(&s.listen)
         .await
         .with_context(|| format!("listening on {}", s.listen))?;
@@ -80,11 +84,14 @@ pub async fn migrate(args: ServeArgs) -> anyhow::Result<()> {
     let s = Settings::resolve(args)?;
     std::fs::create_dir_all(&s.data_dir)
         .with_context(|| format!("creating {}", s.data_dir.display()))?;
-    ControlPlane::open_sqlite(&s.data_dir.join("control.db")).await?;
-    println!(
-        "control plane: {} up to date",
-        s.data_dir.join("control.db").display()
-    );
+    open_control(&s).await?;
+    match &s.control_postgres_url {
+        Some(_) => println!("control plane: PostgreSQL up to date"),
+        None => println!(
+            "control plane: {} up to date",
+            s.data_dir.join("control.db").display()
+        ),
+    }
     if let Some(c) = &s.clickhouse {
         let ch = sightline_clickhouse::ClickHouse::new(c.clone());
         let n = ch
@@ -97,6 +104,18 @@ pub async fn migrate(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The control plane: PostgreSQL when configured, else SQLite in the data
+/// directory; migrations applied either way.
+async fn open_control(s: &Settings) -> anyhow::Result<Arc<ControlPlane>> {
+    let key = TokenKey::load_or_create(&s.token_key_file)?;
+    Ok(match &s.control_postgres_url {
+        Some(url) => ControlPlane::connect_postgres(url, key)
+            .await
+            .context("connecting to the PostgreSQL control plane")?,
+        None => ControlPlane::open_sqlite(&s.data_dir.join("control.db"), key).await?,
+    })
 }
 
 async fn shutdown() {
@@ -124,7 +143,14 @@ async fn bootstrap_admin(control: &ControlPlane, s: &Settings) -> anyhow::Result
         return Ok(());
     }
     let (info, secret) = control
-        .create_token(None, TokenKind::Admin, "bootstrap", None)
+        .create_token(
+            &Access::All,
+            NewToken {
+                kind: Some(TokenKind::Admin),
+                description: "bootstrap".into(),
+                ..NewToken::default()
+            },
+        )
         .await?;
     let path = s.data_dir.join("admin-token");
     {

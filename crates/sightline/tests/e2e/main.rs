@@ -8,3 +8,5 @@ mod crash;
 mod harness;
 mod isolation;
 mod oracle;
+mod random_isolation;
+mod security;

@@ -1,0 +1,173 @@
+//! What a token's scope does to the records it writes: labels of its scope
+//! set from the token, services outside its allowed list refused, and
+//! values under sensitive keys redacted. Applied before anything is
+//! written, so a refused request writes nothing.
+
+use crate::{IngestError, WriteBatch};
+
+/// The replacement of every value under a sensitive key.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Keys whose values are always redacted.
+pub const SENSITIVE_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "authorization",
+    "api_key",
+    "apikey",
+    "cookie",
+    "set-cookie",
+];
+
+/// The write rules of one token.
+#[derive(Debug, Clone, Default)]
+pub struct WritePolicy {
+    /// Labels set on every series, overwriting what the producer sent
+    /// (`project`, `application`, `environment` of a scoped token).
+    pub scope_labels: Vec<(String, String)>,
+    /// Services the token may write for; empty means any.
+    pub allowed_services: Vec<String>,
+    /// Sensitive keys, lowercase: [`SENSITIVE_KEYS`] plus configured ones.
+    pub redact_keys: Vec<String>,
+}
+
+/// The sensitive keys in force: the built-in ones and `extra`, lowercase.
+pub fn sensitive_keys(extra: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = SENSITIVE_KEYS.iter().map(|s| s.to_string()).collect();
+    v.extend(extra.iter().map(|s| s.trim().to_ascii_lowercase()));
+    v.retain(|s| !s.is_empty());
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Whether a label or attribute key is sensitive: it is one of `keys`, or
+/// ends in one after a `_`, `.` or `-` (`db_password`, `http.cookie`),
+/// ignoring case.
+pub fn is_sensitive(key: &str, keys: &[String]) -> bool {
+    let k = key.to_ascii_lowercase();
+    keys.iter().any(|s| {
+        k == *s
+            || (k.len() > s.len()
+                && k.ends_with(s.as_str())
+                && matches!(k.as_bytes()[k.len() - s.len() - 1], b'_' | b'.' | b'-'))
+    })
+}
+
+/// The service a series is written for: its `service` label, else `job`.
+pub fn service_of(labels: &sightline_core::Labels) -> Option<&str> {
+    labels.get("service").or_else(|| labels.get("job"))
+}
+
+impl WritePolicy {
+    /// Applies the rules to every series, or refuses the whole batch.
+    pub fn apply(&self, batch: &mut WriteBatch) -> Result<(), IngestError> {
+        if !self.allowed_services.is_empty() {
+            for s in &batch.series {
+                match service_of(&s.labels) {
+                    Some(svc) if self.allowed_services.iter().any(|a| a == svc) => {}
+                    Some(svc) => {
+                        return Err(IngestError::Forbidden(format!(
+                            "service {:?} is not among this token's allowed services",
+                            svc.chars().take(64).collect::<String>()
+                        )));
+                    }
+                    None => {
+                        return Err(IngestError::Forbidden(
+                            "this token may write only for its allowed services, and a series \
+                             names none (no service or job label)"
+                                .into(),
+                        ));
+                    }
+                }
+            }
+        }
+        for s in &mut batch.series {
+            let hits: Vec<String> = s
+                .labels
+                .iter()
+                .filter(|l| {
+                    l.name != "__name__"
+                        && l.value != REDACTED
+                        && is_sensitive(&l.name, &self.redact_keys)
+                })
+                .map(|l| l.name.clone())
+                .collect();
+            for name in hits {
+                s.labels.set(&name, REDACTED);
+            }
+            for (k, v) in &self.scope_labels {
+                s.labels.set(k, v);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SeriesRecord;
+    use sightline_core::{Labels, Sample, TenantId};
+
+    fn batch(sets: &[&[(&str, &str)]]) -> WriteBatch {
+        WriteBatch {
+            tenant: TenantId::new("t").expect("tenant"),
+            series: sets
+                .iter()
+                .map(|l| SeriesRecord {
+                    labels: Labels::from_pairs(l.iter().copied()).expect("labels"),
+                    samples: vec![Sample { t: 1, v: 1.0 }],
+                })
+                .collect(),
+            metadata: vec![],
+        }
+    }
+
+    #[test]
+    fn scope_labels_overwrite_and_sensitive_values_are_redacted() {
+        let p = WritePolicy {
+            scope_labels: vec![("application".into(), "shop".into())],
+            allowed_services: vec![],
+            redact_keys: sensitive_keys(&["x-internal".into()]),
+        };
+        let mut b = batch(&[&[
+            ("__name__", "up"),
+            ("application", "other"),
+            ("db_password", "hunter2"),
+            ("Authorization", "Bearer x"),
+            ("x-internal", "v"),
+            ("tokens_total", "3"),
+            ("job", "api"),
+        ]]);
+        p.apply(&mut b).expect("applied");
+        let l = &b.series[0].labels;
+        assert_eq!(l.get("application"), Some("shop"));
+        assert_eq!(l.get("db_password"), Some(REDACTED));
+        assert_eq!(l.get("Authorization"), Some(REDACTED));
+        assert_eq!(l.get("x-internal"), Some(REDACTED));
+        assert_eq!(l.get("tokens_total"), Some("3"), "not a sensitive key");
+        assert_eq!(l.get("job"), Some("api"));
+        assert_eq!(l.get("__name__"), Some("up"));
+    }
+
+    #[test]
+    fn services_outside_the_list_refuse_the_whole_batch() {
+        let p = WritePolicy {
+            allowed_services: vec!["api".into()],
+            ..WritePolicy::default()
+        };
+        let mut ok = batch(&[&[("job", "api")], &[("service", "api"), ("job", "x")]]);
+        assert!(p.apply(&mut ok).is_ok());
+        let mut bad = batch(&[&[("job", "api")], &[("job", "billing")]]);
+        let before = bad.clone();
+        assert!(
+            matches!(p.apply(&mut bad), Err(IngestError::Forbidden(m)) if m.contains("billing"))
+        );
+        assert_eq!(bad, before, "nothing changed");
+        let mut none = batch(&[&[("__name__", "up")]]);
+        assert!(matches!(p.apply(&mut none), Err(IngestError::Forbidden(_))));
+    }
+}

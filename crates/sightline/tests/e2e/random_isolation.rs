@@ -1,0 +1,273 @@
+//! Randomized isolation: four workspaces push the same metric names and
+//! label sets (and labels naming each other), part of it flushed to the
+//! archive and part still in the head; a few thousand random queries
+//! across every read endpoint, each with a random workspace's token, must
+//! return not one series, value, label name or label value of another.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::{Server, Tenant, get, now_ms, push, series, write_body};
+
+const TENANTS: usize = 4;
+const QUERIES: usize = 2_400;
+
+/// A small deterministic generator (xorshift64*), so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn name(i: usize) -> String {
+    format!("t{i}")
+}
+
+/// Tenant `i`'s data: the same names and label sets as every other
+/// tenant's, an `owner` label with its own name, a `tenant` label naming
+/// another, an instance and a label name of its own; values in
+/// `[1000 i, 1000 i + 999]`.
+fn data(i: usize, t0: i64, points: i64) -> Vec<sightline_ingest::remote_write::TimeSeries> {
+    let me = name(i);
+    let other = name((i + 1) % TENANTS);
+    let own_instance = format!("own{i}");
+    let mut out = Vec::new();
+    for metric in ["req_total", "latency", "up"] {
+        for job in ["api", "db"] {
+            for inst in ["x", "y", own_instance.as_str()] {
+                let samples: Vec<(i64, f64)> = (0..points)
+                    .map(|k| (t0 + k * 15_000, (i * 1000) as f64 + (k % 500) as f64))
+                    .collect();
+                let only = format!("only_{me}");
+                let mut labels = vec![
+                    ("__name__", metric),
+                    ("job", job),
+                    ("instance", inst),
+                    ("owner", me.as_str()),
+                    ("tenant", other.as_str()),
+                ];
+                if inst == own_instance {
+                    labels.push((only.as_str(), "1"));
+                }
+                out.push(series(&labels, &samples));
+            }
+        }
+    }
+    out
+}
+
+fn selector(r: &mut Rng) -> String {
+    let metric = r.pick(&["req_total", "latency", "up", "nope", ""]);
+    let mut ms: Vec<String> = Vec::new();
+    if metric.is_empty() {
+        ms.push("__name__=~\".+\"".into());
+    }
+    for _ in 0..r.below(3) {
+        let t = name(r.below(TENANTS));
+        ms.push(match r.below(8) {
+            0 => "job=\"api\"".into(),
+            1 => "job=~\"a.*|d.*\"".into(),
+            2 => "instance!=\"x\"".into(),
+            3 => format!("owner=\"{t}\""),
+            4 => "owner=~\"t.*\"".into(),
+            5 => format!("tenant=\"{t}\""),
+            6 => format!("only_{t}=\"1\""),
+            _ => format!("instance=~\"own.*|{t}\""),
+        });
+    }
+    if ms.is_empty() {
+        metric.to_string()
+    } else {
+        format!("{metric}{{{}}}", ms.join(","))
+    }
+}
+
+/// A query whose every output value is one of its input samples, so a
+/// value outside the caller's band can only be another tenant's.
+fn query(r: &mut Rng) -> String {
+    let s = selector(r);
+    match r.below(9) {
+        0 => s,
+        1 => format!("max_over_time({s}[5m])"),
+        2 => format!("min_over_time({s}[10m])"),
+        3 => format!("last_over_time({s}[2m])"),
+        4 => format!("max by (owner, job) ({s})"),
+        5 => format!("min without (instance) ({s})"),
+        6 => format!("topk(3, {s})"),
+        7 => format!("bottomk(2, last_over_time({s}[5m]))"),
+        _ => format!("sort_desc({s} offset 1m)"),
+    }
+}
+
+/// Every value of a query answer must be in tenant `i`'s band and every
+/// `owner` label must be `i`'s.
+fn check_values(i: usize, q: &str, v: &Value) {
+    assert_eq!(v["status"], "success", "{q}: {v}");
+    let lo = (i * 1000) as f64;
+    let hi = lo + 999.0;
+    let in_band = |x: &Value| {
+        let f: f64 = x.as_str().and_then(|s| s.parse().ok()).expect("value");
+        assert!((lo..=hi).contains(&f), "t{i} {q}: foreign value {f}: {v}");
+    };
+    for r in v["data"]["result"].as_array().expect("result") {
+        if let Some(o) = r["metric"].get("owner") {
+            assert_eq!(o, &Value::String(name(i)), "t{i} {q}: foreign series {r}");
+        }
+        if let Some(x) = r.get("value") {
+            in_band(&x[1]);
+        }
+        for x in r["values"].as_array().into_iter().flatten() {
+            in_band(&x[1]);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn thousands_of_random_queries_never_see_another_workspace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = Server::start(dir.path(), &["--flush-interval-secs", "1"]);
+    let tenants: Vec<Tenant> = (0..TENANTS).map(|i| srv.tenant(&name(i))).collect();
+    let now = now_ms();
+    let t0 = now - 40 * 60_000;
+    // The older half goes to the archive first, the newer half stays in
+    // the head, so reads merge both.
+    for (i, t) in tenants.iter().enumerate() {
+        assert_eq!(
+            push(&srv.url, &t.ingest, write_body(data(i, t0, 80))).await,
+            204
+        );
+    }
+    let archive = srv.data_dir.join("archive");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(0..TENANTS).all(|i| archive.join(format!("tenant={}", name(i))).exists()) {
+        assert!(Instant::now() < deadline, "no archive flush");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (i, t) in tenants.iter().enumerate() {
+        assert_eq!(
+            push(
+                &srv.url,
+                &t.ingest,
+                write_body(data(i, t0 + 80 * 15_000, 80))
+            )
+            .await,
+            204
+        );
+    }
+
+    let end = (now + 1_000) as f64 / 1000.0;
+    let start = (t0 as f64) / 1000.0;
+    let at = |r: &mut Rng| {
+        format!(
+            "{:.3}",
+            start + (end - start) * (r.below(1000) as f64 / 1000.0)
+        )
+    };
+    let mut r = Rng(0x5eed_1234_abcd_0001);
+    let mut counts = [0usize; 5];
+    for _ in 0..QUERIES {
+        let i = r.below(TENANTS);
+        let tok = &tenants[i].report;
+        match r.below(5) {
+            0 => {
+                let q = query(&mut r);
+                let t = at(&mut r);
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[("query", &q), ("time", &t)],
+                    "/api/v1/query",
+                )
+                .await;
+                assert_eq!(st, 200, "{q}: {v}");
+                check_values(i, &q, &v);
+                counts[0] += 1;
+            }
+            1 => {
+                let q = query(&mut r);
+                let (s, e) = (format!("{start:.3}"), format!("{end:.3}"));
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[("query", &q), ("start", &s), ("end", &e), ("step", "120")],
+                    "/api/v1/query_range",
+                )
+                .await;
+                assert_eq!(st, 200, "{q}: {v}");
+                check_values(i, &q, &v);
+                counts[1] += 1;
+            }
+            2 => {
+                let m = selector(&mut r);
+                let (st, v) = get(&srv.url, tok, &[("match[]", &m)], "/api/v1/series").await;
+                assert_eq!(st, 200, "{m}: {v}");
+                for s in v["data"].as_array().expect("series") {
+                    assert_eq!(s["owner"], Value::String(name(i)), "t{i} {m}: {s}");
+                }
+                counts[2] += 1;
+            }
+            3 => {
+                let with = r.below(2) == 0;
+                let m = selector(&mut r);
+                let params: Vec<(&str, &str)> = if with { vec![("match[]", &m)] } else { vec![] };
+                let (st, v) = get(&srv.url, tok, &params, "/api/v1/labels").await;
+                assert_eq!(st, 200, "{v}");
+                for n in v["data"].as_array().expect("names") {
+                    let n = n.as_str().expect("name");
+                    if let Some(owner) = n.strip_prefix("only_") {
+                        assert_eq!(owner, name(i), "t{i}: foreign label name {n}");
+                    }
+                }
+                counts[3] += 1;
+            }
+            _ => {
+                let label = r.pick(&["owner", "instance", "job", "tenant"]);
+                let (st, v) =
+                    get(&srv.url, tok, &[], &format!("/api/v1/label/{label}/values")).await;
+                assert_eq!(st, 200, "{v}");
+                let vals: Vec<&str> = v["data"]
+                    .as_array()
+                    .expect("values")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect();
+                match label {
+                    "owner" => assert_eq!(vals, [name(i).as_str()], "t{i}"),
+                    "instance" => {
+                        let own = format!("own{i}");
+                        assert_eq!(vals, [own.as_str(), "x", "y"], "t{i}");
+                    }
+                    "job" => assert_eq!(vals, ["api", "db"]),
+                    _ => assert_eq!(vals, [name((i + 1) % TENANTS).as_str()], "t{i}"),
+                }
+                counts[4] += 1;
+            }
+        }
+    }
+    // Exact counts too: each workspace has 18 series of its own, no more.
+    for (i, t) in tenants.iter().enumerate() {
+        let e = format!("{end:.3}");
+        let (_, v) = get(
+            &srv.url,
+            &t.report,
+            &[("query", "count({__name__=~\".+\"})"), ("time", &e)],
+            "/api/v1/query",
+        )
+        .await;
+        assert_eq!(v["data"]["result"][0]["value"][1], "18", "t{i}: {v}");
+    }
+    assert!(counts.iter().all(|&c| c > QUERIES / 10), "{counts:?}");
+    println!("random isolation: {QUERIES} queries, by endpoint {counts:?}, zero foreign rows");
+}
