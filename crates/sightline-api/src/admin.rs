@@ -203,7 +203,10 @@ pub async fn create_token(
     body: Body<NewTokenBody>,
 ) -> Result<Response, ApiError> {
     let b = json_body(body)?;
-    let ws = b.workspace.clone();
+    let ws = b
+        .workspace
+        .clone()
+        .or_else(|| scope.access().workspace().map(|w| w.as_str().to_string()));
     let r: Result<_, ApiError> = async {
         let kind: TokenKind = b.kind.parse()?;
         let role: Option<CliRole> = b.role.as_deref().map(str::parse).transpose()?;

@@ -112,8 +112,17 @@ fn query(r: &mut Rng) -> String {
 }
 
 /// Every value of a query answer must be in tenant `i`'s band and every
-/// `owner` label must be `i`'s.
-fn check_values(i: usize, q: &str, v: &Value) {
+/// `owner` label must be `i`'s. Returns false for the one refusal a random
+/// query may earn: a function over several metric names that drops the
+/// name and so yields two equal label sets (as Prometheus refuses it).
+fn check_values(i: usize, q: &str, st: u16, v: &Value) -> bool {
+    if st == 422
+        && v["errorType"] == "execution"
+        && v["error"] == "vector cannot contain metrics with the same labelset"
+    {
+        return false;
+    }
+    assert_eq!(st, 200, "{q}: {v}");
     assert_eq!(v["status"], "success", "{q}: {v}");
     let lo = (i * 1000) as f64;
     let hi = lo + 999.0;
@@ -132,6 +141,7 @@ fn check_values(i: usize, q: &str, v: &Value) {
             in_band(&x[1]);
         }
     }
+    true
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -177,6 +187,7 @@ async fn thousands_of_random_queries_never_see_another_workspace() {
     };
     let mut r = Rng(0x5eed_1234_abcd_0001);
     let mut counts = [0usize; 5];
+    let mut refused = 0usize;
     for _ in 0..QUERIES {
         let i = r.below(TENANTS);
         let tok = &tenants[i].report;
@@ -191,8 +202,9 @@ async fn thousands_of_random_queries_never_see_another_workspace() {
                     "/api/v1/query",
                 )
                 .await;
-                assert_eq!(st, 200, "{q}: {v}");
-                check_values(i, &q, &v);
+                if !check_values(i, &q, st, &v) {
+                    refused += 1;
+                }
                 counts[0] += 1;
             }
             1 => {
@@ -205,8 +217,9 @@ async fn thousands_of_random_queries_never_see_another_workspace() {
                     "/api/v1/query_range",
                 )
                 .await;
-                assert_eq!(st, 200, "{q}: {v}");
-                check_values(i, &q, &v);
+                if !check_values(i, &q, st, &v) {
+                    refused += 1;
+                }
                 counts[1] += 1;
             }
             2 => {
@@ -269,5 +282,6 @@ async fn thousands_of_random_queries_never_see_another_workspace() {
         assert_eq!(v["data"]["result"][0]["value"][1], "18", "t{i}: {v}");
     }
     assert!(counts.iter().all(|&c| c > QUERIES / 10), "{counts:?}");
+    assert!(refused < (counts[0] + counts[1]) / 4, "{refused} queries refused");
     println!("random isolation: {QUERIES} queries, by endpoint {counts:?}, zero foreign rows");
 }
