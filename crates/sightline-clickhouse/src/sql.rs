@@ -227,7 +227,8 @@ impl Statement {
     /// `func` on `grid` per series, then per group of `grouping` (the
     /// series' labels kept by `by`, or all but the listed ones and
     /// `__name__` for `without`): `key` (the group's labels), `n` (series
-    /// with a value, per grid point) and `s` (their sum, per grid point).
+    /// with a value, per grid point), `s` (their sum), `lo` and `hi` (their
+    /// least and greatest value; infinite where none has one).
     pub fn grid_groups(
         sel: &Selection,
         func: &str,
@@ -247,7 +248,9 @@ impl Statement {
         let mut st = Statement {
             sql: format!(
                 "SELECT key, countForEach(values) AS n, \
-                 sumForEach(arrayMap(x -> ifNull(x, 0.), values)) AS s FROM \
+                 sumForEach(arrayMap(x -> ifNull(x, 0.), values)) AS s, \
+                 minForEach(arrayMap(x -> ifNull(x, inf), values)) AS lo, \
+                 maxForEach(arrayMap(x -> ifNull(x, -inf), values)) AS hi FROM \
                  (SELECT {key} AS key, g.values AS values FROM ({}) AS g \
                  INNER JOIN ({} GROUP BY series_id) AS s ON g.series_id = s.series_id) \
                  GROUP BY key",

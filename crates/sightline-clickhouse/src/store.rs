@@ -72,6 +72,8 @@ struct GroupOut {
     key: Vec<(String, String)>,
     n: Vec<u64>,
     s: Vec<f64>,
+    lo: Vec<f64>,
+    hi: Vec<f64>,
 }
 
 #[derive(Row, Deserialize)]
@@ -364,7 +366,7 @@ impl ClickHouse {
         grouping: Grouping<'_>,
     ) -> Option<Result<Vec<(Labels, Vec<Option<f64>>)>, ChError>> {
         if !crate::GRID_AGGREGATES.iter().any(|(f, _)| *f == func)
-            || !["sum", "count", "group"].contains(&op)
+            || !["sum", "count", "group", "min", "max"].contains(&op)
         {
             return None;
         }
@@ -386,17 +388,18 @@ impl ClickHouse {
                     Ok(l) => l,
                     Err(e) => return Some(Err(ChError::Corrupt(format!("group labels: {e}")))),
                 };
-            let values =
-                r.n.iter()
-                    .zip(&r.s)
-                    .map(|(&n, &s)| {
-                        (n > 0).then_some(match op {
-                            "count" => n as f64,
-                            "group" => 1.0,
-                            _ => s,
-                        })
+            let values = (0..r.n.len())
+                .map(|i| {
+                    let at = |v: &[f64]| v.get(i).copied().unwrap_or(f64::NAN);
+                    (r.n[i] > 0).then(|| match op {
+                        "count" => r.n[i] as f64,
+                        "group" => 1.0,
+                        "min" => at(&r.lo),
+                        "max" => at(&r.hi),
+                        _ => at(&r.s),
                     })
-                    .collect();
+                })
+                .collect();
             out.push((labels, values));
         }
         Some(Ok(out))

@@ -130,8 +130,10 @@ pub(crate) fn eval_aggregate(ev: &Ev, a: &AggregateExpr) -> Result<Matrix, EvalE
 }
 
 /// The aggregation computed by storage (`Queryable::aggregate_grid`):
-/// `sum`, `count` or `group` over a pushed-down range function, grouped by
-/// labels other than `__name__`.
+/// `count` or `group` over a pushed-down range function, and `sum`, `min`
+/// or `max` over one whose values are whole numbers (never NaN, and any
+/// summation order gives the same float), grouped by labels other than
+/// `__name__`.
 fn pushed_down(
     ev: &Ev,
     a: &AggregateExpr,
@@ -142,6 +144,8 @@ fn pushed_down(
         AggOp::Sum => "sum",
         AggOp::Count => "count",
         AggOp::Group => "group",
+        AggOp::Min => "min",
+        AggOp::Max => "max",
         _ => return Ok(None),
     };
     if a.param.is_some() || grouping.iter().any(|g| g == sightline_core::METRIC_NAME) {
@@ -153,7 +157,8 @@ fn pushed_down(
     let Some(inner) = crate::functions::range::grid_request(ev, c, 0) else {
         return Ok(None);
     };
-    if op == "sum" && !crate::INTEGER_GRID_FUNCTIONS.contains(&inner.func) {
+    if matches!(op, "sum" | "min" | "max") && !crate::INTEGER_GRID_FUNCTIONS.contains(&inner.func)
+    {
         return Ok(None);
     }
     // One metric name: dropping it cannot make two series' labels equal,

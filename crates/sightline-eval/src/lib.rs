@@ -103,9 +103,10 @@ pub trait Queryable {
 }
 
 /// Aggregations storage may compute over a pushed-down range function:
-/// `count` and `group` over any of [`GRID_FUNCTIONS`], `sum` only over the
-/// integer-valued ones (where any summation order gives the same float).
-pub const GRID_AGGREGATIONS: &[&str] = &["sum", "count", "group"];
+/// `count` and `group` over any of [`GRID_FUNCTIONS`]; `sum`, `min` and
+/// `max` only over the integer-valued ones (never NaN, and any summation
+/// order gives the same float).
+pub const GRID_AGGREGATIONS: &[&str] = &["sum", "count", "group", "min", "max"];
 
 /// The range functions whose values are whole numbers.
 pub const INTEGER_GRID_FUNCTIONS: &[&str] = &["changes", "resets", "count_over_time"];
