@@ -269,12 +269,7 @@ macro_rules! sql_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Ok(row.map(|r| $crate::model::Workspace {
-                    id: r.get(0),
-                    created_at: r.get(1),
-                    daily_byte_quota: r.get(2),
-                    max_active_series: r.get(3),
-                }))
+                Ok(row.as_ref().map(Self::workspace_row))
             }
 
             async fn list_workspaces(
@@ -290,15 +285,7 @@ macro_rules! sql_store {
                 .fetch_all(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| $crate::model::Workspace {
-                        id: r.get(0),
-                        created_at: r.get(1),
-                        daily_byte_quota: r.get(2),
-                        max_active_series: r.get(3),
-                    })
-                    .collect())
+                Ok(rows.iter().map(Self::workspace_row).collect())
             }
 
             async fn create_entity(
@@ -365,13 +352,7 @@ macro_rules! sql_store {
                 }
                 let row = q.bind(e.name.as_str()).fetch_optional(&mut *tx).await?;
                 tx.commit().await?;
-                Ok(row.map(|r| $crate::model::Entity {
-                    workspace: r.get(0),
-                    parent: r.get(1),
-                    name: r.get(2),
-                    created_at: r.get(3),
-                    daily_byte_quota: r.get(4),
-                }))
+                Ok(row.as_ref().map(Self::entity_row))
             }
 
             async fn list_entities(
@@ -386,16 +367,7 @@ macro_rules! sql_store {
                     .fetch_all(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| $crate::model::Entity {
-                        workspace: r.get(0),
-                        parent: r.get(1),
-                        name: r.get(2),
-                        created_at: r.get(3),
-                        daily_byte_quota: r.get(4),
-                    })
-                    .collect())
+                Ok(rows.iter().map(Self::entity_row).collect())
             }
 
             async fn insert_token(
@@ -673,6 +645,25 @@ macro_rules! sql_store {
         }
 
         impl $store {
+            fn workspace_row(r: &<$db as sqlx::Database>::Row) -> $crate::model::Workspace {
+                $crate::model::Workspace {
+                    id: r.get(0),
+                    created_at: r.get(1),
+                    daily_byte_quota: r.get(2),
+                    max_active_series: r.get(3),
+                }
+            }
+
+            fn entity_row(r: &<$db as sqlx::Database>::Row) -> $crate::model::Entity {
+                $crate::model::Entity {
+                    workspace: r.get(0),
+                    parent: r.get(1),
+                    name: r.get(2),
+                    created_at: r.get(3),
+                    daily_byte_quota: r.get(4),
+                }
+            }
+
             fn token_row(
                 r: &<$db as sqlx::Database>::Row,
             ) -> Result<$crate::model::TokenInfo, $crate::ControlError> {

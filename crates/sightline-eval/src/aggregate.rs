@@ -157,8 +157,7 @@ fn pushed_down(
     let Some(inner) = crate::functions::range::grid_request(ev, c, 0) else {
         return Ok(None);
     };
-    if matches!(op, "sum" | "min" | "max") && !crate::INTEGER_GRID_FUNCTIONS.contains(&inner.func)
-    {
+    if matches!(op, "sum" | "min" | "max") && !crate::INTEGER_GRID_FUNCTIONS.contains(&inner.func) {
         return Ok(None);
     }
     // One metric name: dropping it cannot make two series' labels equal,

@@ -282,6 +282,9 @@ async fn thousands_of_random_queries_never_see_another_workspace() {
         assert_eq!(v["data"]["result"][0]["value"][1], "18", "t{i}: {v}");
     }
     assert!(counts.iter().all(|&c| c > QUERIES / 10), "{counts:?}");
-    assert!(refused < (counts[0] + counts[1]) / 4, "{refused} queries refused");
+    assert!(
+        refused < (counts[0] + counts[1]) / 4,
+        "{refused} queries refused"
+    );
     println!("random isolation: {QUERIES} queries, by endpoint {counts:?}, zero foreign rows");
 }
