@@ -36,8 +36,24 @@ async fn audited<T>(
         Ok(_) => "ok".to_string(),
         Err(e) => format!("{}: {e}", e.error_type()),
     };
+    // A workspace-bound caller's actions land in its own workspace's log,
+    // whatever workspace it named; a server-wide admin's in the workspace
+    // it acted on (when that is a valid name).
+    let own = scope.access().workspace().map(|w| w.as_str().to_string());
+    let workspace = match own {
+        Some(w) => Some(w),
+        None => workspace
+            .filter(|w| TenantId::new(*w).is_ok())
+            .map(str::to_string),
+    };
     s.control
-        .audit(&scope.actor(), workspace, action, target, &outcome)
+        .audit(
+            &scope.actor(),
+            workspace.as_deref(),
+            action,
+            target,
+            &outcome,
+        )
         .await;
     r
 }
@@ -70,7 +86,7 @@ pub async fn create_workspace(
         )
         .await
         .map_err(ApiError::from);
-    let w = audited(&s, &scope, None, "workspace.create", &b.name, r).await?;
+    let w = audited(&s, &scope, Some(&b.name), "workspace.create", &b.name, r).await?;
     tracing::info!(workspace = %w.id, token = %scope.token_id, "workspace created");
     Ok(created(w))
 }
@@ -281,8 +297,7 @@ pub async fn revoke_token(
         .revoke_token(&scope.access(), &id)
         .await
         .map_err(ApiError::from);
-    let ws = scope.access().workspace().map(|w| w.as_str().to_string());
-    audited(&s, &scope, ws.as_deref(), "token.revoke", &id, r).await?;
+    audited(&s, &scope, None, "token.revoke", &id, r).await?;
     tracing::info!(token = %id, by = %scope.token_id, "token revoked");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

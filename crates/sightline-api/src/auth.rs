@@ -160,6 +160,19 @@ async fn authorize(
         token_id: Some(auth.token_id.clone()),
         address: address.clone(),
     };
+    // The token's rate first: every request it makes counts, refused or not.
+    if let Some(rate) = auth.rate_limit_per_sec
+        && let Err(wait) =
+            state
+                .limiter
+                .check(&auth.token_id, rate, auth.rate_burst, Instant::now())
+    {
+        count_refused(need, &tenant, "rate_limited");
+        return Err(ApiError::RateLimited {
+            msg: format!("rate limit of this token exceeded ({rate} requests per second)"),
+            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+        });
+    }
     if !need.admits(auth.kind, auth.role) {
         count_refused(need, &tenant, "wrong_kind");
         let msg = match auth.role {
@@ -196,18 +209,6 @@ async fn authorize(
         return Err(ApiError::Forbidden(
             "this token is not bound to a workspace".into(),
         ));
-    }
-    if let Some(rate) = auth.rate_limit_per_sec
-        && let Err(wait) =
-            state
-                .limiter
-                .check(&auth.token_id, rate, auth.rate_burst, Instant::now())
-    {
-        count_refused(need, &tenant, "rate_limited");
-        return Err(ApiError::RateLimited {
-            msg: format!("rate limit of this token exceeded ({rate} requests per second)"),
-            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
-        });
     }
     Ok(Scope {
         token_id: auth.token_id.clone(),

@@ -140,8 +140,9 @@ impl From<sightline_control::ControlError> for ApiError {
             C::NotFound(m) => ApiError::NotFound(format!("{m} not found")),
             C::Conflict(m) => ApiError::Conflict(format!("{m} already exists")),
             other => {
+                // The database's own words stay in the log.
                 tracing::error!(error = %other, "control plane error");
-                ApiError::Unavailable(other.to_string())
+                ApiError::Unavailable("the control plane is unavailable; try again".into())
             }
         }
     }

@@ -334,11 +334,26 @@ pub async fn metadata(
     let r = async {
         let tenant = &scope.read()?;
         let md = s.engine.metadata(tenant.tenant_id());
+        // Metadata is kept per workspace; a token scoped below it sees the
+        // metrics its own series carry, nothing else.
+        let visible: Option<std::collections::BTreeSet<String>> = if tenant.required().is_empty() {
+            None
+        } else {
+            Some(
+                s.engine
+                    .label_values(tenant, "__name__", &[], MIN_TIME_MS, MAX_TIME_MS)
+                    .await?
+                    .into_iter()
+                    .collect(),
+            )
+        };
         let lim = limit(&p)?;
         let wanted = p.get("metric").filter(|m| !m.is_empty());
         let mut out: BTreeMap<&str, Vec<Entry>> = BTreeMap::new();
         for (name, m) in md.iter() {
-            if wanted.is_some_and(|w| w != name) {
+            if wanted.is_some_and(|w| w != name)
+                || visible.as_ref().is_some_and(|v| !v.contains(name.as_str()))
+            {
                 continue;
             }
             if lim.is_some_and(|l| out.len() >= l) {

@@ -120,6 +120,9 @@ pub async fn remote_write(
     let samples = batch.sample_count();
     if !batch.series.is_empty() || !batch.metadata.is_empty() {
         if let Err(e) = s.engine.write(batch).await {
+            // Not stored: the bytes do not count against the quota.
+            s.quotas
+                .refund(&scope.auth, "metrics", raw_bytes as i64, now_secs);
             outcome("error");
             return ingest_error(e);
         }

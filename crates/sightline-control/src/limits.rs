@@ -23,6 +23,8 @@ pub struct RateLimiter {
 struct Bucket {
     tokens: f64,
     at: Instant,
+    rate: f64,
+    cap: f64,
 }
 
 /// Buckets kept before full ones are dropped (a full bucket is the same as
@@ -43,15 +45,20 @@ impl RateLimiter {
         let cap =
             f64::from(burst.unwrap_or_else(|| rate.ceil().clamp(1.0, u32::MAX as f64) as u32));
         let mut b = self.buckets.lock();
-        if b.len() > MAX_BUCKETS {
+        if b.len() > MAX_BUCKETS && !b.contains_key(key) {
+            // Each bucket by its own rate: the full ones are as good as gone.
             b.retain(|_, x| {
-                x.tokens + now.saturating_duration_since(x.at).as_secs_f64() * rate < cap
+                x.tokens + now.saturating_duration_since(x.at).as_secs_f64() * x.rate < x.cap
             });
         }
         let e = b.entry(key.to_string()).or_insert(Bucket {
             tokens: cap,
             at: now,
+            rate,
+            cap,
         });
+        e.rate = rate;
+        e.cap = cap;
         let elapsed = now.saturating_duration_since(e.at).as_secs_f64();
         e.tokens = (e.tokens + elapsed * rate).min(cap);
         e.at = now;
@@ -59,7 +66,9 @@ impl RateLimiter {
             e.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - e.tokens) / rate))
+            // Bounded: a rate as low as allowed waits at most this long.
+            let wait = ((1.0 - e.tokens) / rate).clamp(0.0, 86_400.0);
+            Err(Duration::try_from_secs_f64(wait).unwrap_or(Duration::from_secs(86_400)))
         }
     }
 }
@@ -102,7 +111,7 @@ struct Usage {
 /// Daily byte quotas.
 pub struct Quotas {
     store: Arc<dyn Store>,
-    usage: tokio::sync::Mutex<HashMap<Key, Usage>>,
+    usage: Mutex<HashMap<Key, Usage>>,
 }
 
 /// How often admitted bytes are added to the store's totals.
@@ -112,25 +121,20 @@ impl Quotas {
     pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
         Arc::new(Quotas {
             store,
-            usage: tokio::sync::Mutex::new(HashMap::new()),
+            usage: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Admits `bytes` of `signal` for the token's workspace, application
-    /// and token quotas, or refuses them all. `now_secs` is the caller's
-    /// clock (Unix seconds).
-    pub async fn charge(
-        &self,
+    /// The usage keys of a write by this token, with their limits.
+    fn keys(
         auth: &Authenticated,
         signal: &'static str,
-        bytes: i64,
         now_secs: i64,
-    ) -> Result<Result<(), QuotaExceeded>, ControlError> {
+    ) -> Vec<(&'static str, Key, Option<i64>)> {
         let Some(ws) = &auth.tenant else {
-            return Ok(Ok(()));
+            return Vec::new();
         };
         let day = now_secs.div_euclid(86_400);
-        let retry_after_secs = (86_400 - now_secs.rem_euclid(86_400)) as u64;
         let key = |scope: String| Key {
             workspace: ws.clone(),
             scope,
@@ -139,7 +143,7 @@ impl Quotas {
         };
         // The workspace's usage is always counted; the others only when
         // limited.
-        let mut checks = vec![(
+        let mut keys = vec![(
             "workspace",
             key("workspace".into()),
             auth.limits.workspace_daily_bytes,
@@ -147,28 +151,55 @@ impl Quotas {
         if let (Some(app), Some(limit)) =
             (&auth.scope.application, auth.limits.application_daily_bytes)
         {
-            checks.push((
+            keys.push((
                 "application",
                 key(format!("application:{app}")),
                 Some(limit),
             ));
         }
         if let Some(limit) = auth.limits.token_daily_bytes {
-            checks.push((
+            keys.push((
                 "token",
                 key(format!("token:{}", auth.token_id)),
                 Some(limit),
             ));
         }
-        let mut usage = self.usage.lock().await;
-        for (_, k, limit) in &checks {
-            if limit.is_some() && !usage.contains_key(k) {
-                let stored = self
-                    .store
-                    .add_usage(&k.workspace, &k.scope, k.signal, k.day, 0)
-                    .await?;
-                usage.insert(k.clone(), Usage { stored, pending: 0 });
-            }
+        keys
+    }
+
+    /// Admits `bytes` of `signal` for the token's workspace, application
+    /// and token quotas, or refuses them all. `now_secs` is the caller's
+    /// clock (Unix seconds). A write that then fails is given back with
+    /// [`Quotas::refund`].
+    pub async fn charge(
+        &self,
+        auth: &Authenticated,
+        signal: &'static str,
+        bytes: i64,
+        now_secs: i64,
+    ) -> Result<Result<(), QuotaExceeded>, ControlError> {
+        let checks = Self::keys(auth, signal, now_secs);
+        let retry_after_secs = (86_400 - now_secs.rem_euclid(86_400)) as u64;
+        // Totals not known here yet are read outside the lock.
+        let missing: Vec<Key> = {
+            let usage = self.usage.lock();
+            checks
+                .iter()
+                .filter(|(_, k, limit)| limit.is_some() && !usage.contains_key(k))
+                .map(|(_, k, _)| k.clone())
+                .collect()
+        };
+        let mut loaded = Vec::with_capacity(missing.len());
+        for k in missing {
+            let stored = self
+                .store
+                .add_usage(&k.workspace, &k.scope, k.signal, k.day, 0)
+                .await?;
+            loaded.push((k, stored));
+        }
+        let mut usage = self.usage.lock();
+        for (k, stored) in loaded {
+            usage.entry(k).or_insert(Usage { stored, pending: 0 });
         }
         for (scope, k, limit) in &checks {
             if let Some(limit) = limit {
@@ -188,19 +219,35 @@ impl Quotas {
         Ok(Ok(()))
     }
 
-    /// Adds what was admitted to the store's totals and reads them back;
-    /// drops days that are over.
+    /// Gives back what [`Quotas::charge`] admitted for a write that was not
+    /// stored after all.
+    pub fn refund(&self, auth: &Authenticated, signal: &'static str, bytes: i64, now_secs: i64) {
+        let mut usage = self.usage.lock();
+        for (_, k, _) in Self::keys(auth, signal, now_secs) {
+            if let Some(u) = usage.get_mut(&k) {
+                u.pending -= bytes;
+            }
+        }
+    }
+
+    /// Adds what was admitted to the store's totals and reads every total
+    /// back (so other processes' usage shows here too); drops days that
+    /// are over. The store is called outside the lock.
     pub async fn sync(&self, now_secs: i64) -> Result<(), ControlError> {
         let today = now_secs.div_euclid(86_400);
-        let mut usage = self.usage.lock().await;
-        usage.retain(|k, _| k.day >= today - 1);
-        for (k, u) in usage.iter_mut() {
-            if u.pending > 0 {
-                u.stored = self
-                    .store
-                    .add_usage(&k.workspace, &k.scope, k.signal, k.day, u.pending)
-                    .await?;
-                u.pending = 0;
+        let work: Vec<(Key, i64)> = {
+            let mut usage = self.usage.lock();
+            usage.retain(|k, _| k.day >= today - 1);
+            usage.iter().map(|(k, u)| (k.clone(), u.pending)).collect()
+        };
+        for (k, sent) in work {
+            let total = self
+                .store
+                .add_usage(&k.workspace, &k.scope, k.signal, k.day, sent)
+                .await?;
+            if let Some(u) = self.usage.lock().get_mut(&k) {
+                u.stored = total;
+                u.pending -= sent;
             }
         }
         Ok(())

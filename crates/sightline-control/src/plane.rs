@@ -29,6 +29,13 @@ pub const CACHE_TTL: Duration = Duration::from_secs(5);
 /// How often the change counter is polled.
 pub const EPOCH_POLL: Duration = Duration::from_secs(1);
 
+/// Bounds of a token's rate, in requests per second.
+pub const MIN_RATE: f64 = 0.001;
+pub const MAX_RATE: f64 = 1e9;
+
+/// Cached look-ups kept before unknown tokens are dropped from the cache.
+const MAX_CACHED: usize = 100_000;
+
 /// Random bytes in a secret: 256 bits.
 const SECRET_BYTES: usize = 32;
 
@@ -65,15 +72,27 @@ impl TokenKey {
                 use std::io::Write;
                 use std::os::unix::fs::OpenOptionsExt;
                 let key = TokenKey::random();
+                // Written under another name and linked into place, so a
+                // process starting at the same moment reads either no file
+                // or a whole one, and exactly one key wins.
+                let tmp = path.with_extension(format!("tmp-{}", random_hex(8)));
                 let mut f = std::fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
                     .mode(0o600)
-                    .open(path)
+                    .open(&tmp)
                     .map_err(|e| bad(e.to_string()))?;
                 writeln!(f, "{}", hex::encode(key.0)).map_err(|e| bad(e.to_string()))?;
                 f.sync_all().map_err(|e| bad(e.to_string()))?;
-                Ok(key)
+                let linked = std::fs::hard_link(&tmp, path);
+                let _ = std::fs::remove_file(&tmp);
+                match linked {
+                    Ok(()) => Ok(key),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        Self::load_or_create(path)
+                    }
+                    Err(e) => Err(bad(e.to_string())),
+                }
             }
             Err(e) => Err(bad(e.to_string())),
         }
@@ -231,10 +250,14 @@ impl ControlPlane {
         };
         let mut c = self.cache.lock();
         if self.epoch.load(Ordering::SeqCst) == epoch {
-            if c.len() > 100_000 {
-                c.clear();
+            if c.len() >= MAX_CACHED {
+                // Unknown secrets go first, so a flood of them cannot push
+                // out the tokens in use.
+                c.retain(|_, (a, at)| a.is_some() && at.elapsed() < CACHE_TTL);
             }
-            c.insert(digest, (auth.clone(), Instant::now()));
+            if c.len() < MAX_CACHED {
+                c.insert(digest, (auth.clone(), Instant::now()));
+            }
         }
         Ok(auth)
     }
@@ -381,6 +404,14 @@ impl ControlPlane {
             (_, None) => None,
         };
         let mut scope = t.scope.clone();
+        let manages = kind == TokenKind::Admin || role == Some(CliRole::Operator);
+        if manages && scope != Default::default() {
+            return Err(ControlError::Invalid(
+                "tokens that manage (admin, cli operator) are scoped to a workspace or the \
+                 server, not to a project, application or environment"
+                    .into(),
+            ));
+        }
         if scope.environment.is_some() && scope.application.is_none() {
             return Err(ControlError::Invalid(
                 "an environment scope needs an application".into(),
@@ -441,11 +472,11 @@ impl ControlPlane {
             ));
         }
         if let Some(r) = t.rate_limit_per_sec
-            && !(r.is_finite() && r > 0.0)
+            && !(MIN_RATE..=MAX_RATE).contains(&r)
         {
-            return Err(ControlError::Invalid(
-                "rate_limit_per_sec must be a positive number".into(),
-            ));
+            return Err(ControlError::Invalid(format!(
+                "rate_limit_per_sec must be between {MIN_RATE} and {MAX_RATE}"
+            )));
         }
         if t.rate_burst == Some(0) {
             return Err(ControlError::Invalid("rate_burst must be positive".into()));
@@ -502,7 +533,9 @@ impl ControlPlane {
     /// within one [`EPOCH_POLL`] of their watcher.
     pub async fn revoke_token(&self, access: &Access, id: &str) -> Result<(), ControlError> {
         let r = self.store.revoke_token(access, id, now_secs()).await?;
-        self.invalidate();
+        if r == Revoked::Now {
+            self.invalidate();
+        }
         match r {
             Revoked::Missing => Err(ControlError::NotFound(format!("token {:?}", clip(id)))),
             Revoked::Now | Revoked::Already => Ok(()),
@@ -512,7 +545,7 @@ impl ControlPlane {
     /// Whether any server-wide admin token is active (for the first-start
     /// bootstrap).
     pub async fn has_admin_token(&self) -> Result<bool, ControlError> {
-        self.store.has_admin_token().await
+        self.store.has_admin_token(now_secs()).await
     }
 }
 

@@ -88,8 +88,8 @@ pub trait Store: Send + Sync + 'static {
         &self,
         digest: &str,
     ) -> Result<Option<(TokenInfo, Limits)>, ControlError>;
-    /// Whether any server-wide admin token is active.
-    async fn has_admin_token(&self) -> Result<bool, ControlError>;
+    /// Whether any server-wide admin token is active at `now` (Unix seconds).
+    async fn has_admin_token(&self, now: i64) -> Result<bool, ControlError>;
     /// Tokens still under the unkeyed digest of the first schema.
     async fn legacy_digests(&self) -> Result<Vec<(String, String)>, ControlError>;
     /// Replaces a legacy digest with the keyed one.
@@ -512,12 +512,13 @@ macro_rules! sql_store {
                 Ok(Some((t, limits)))
             }
 
-            async fn has_admin_token(&self) -> Result<bool, $crate::ControlError> {
+            async fn has_admin_token(&self, now: i64) -> Result<bool, $crate::ControlError> {
                 let mut tx = self.begin(&$crate::model::Access::All).await?;
                 let found = sqlx::query(
                     "SELECT 1 FROM tokens WHERE kind = 'admin' AND workspace_id IS NULL \
-                     AND revoked_at IS NULL LIMIT 1",
+                     AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1) LIMIT 1",
                 )
+                .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?
                 .is_some();

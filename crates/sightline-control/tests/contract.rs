@@ -193,6 +193,26 @@ async fn contract(cp: Arc<ControlPlane>) {
             allowed_services: vec!["x".into()],
             ..token(Some("a"), TokenKind::Report)
         },
+        NewToken {
+            rate_limit_per_sec: Some(1e-30),
+            ..token(Some("a"), TokenKind::Report)
+        },
+        // Tokens that manage are not scoped below their workspace.
+        NewToken {
+            scope: SubScope {
+                project: Some("web".into()),
+                ..SubScope::default()
+            },
+            ..token(Some("a"), TokenKind::Admin)
+        },
+        NewToken {
+            role: Some(CliRole::Operator),
+            scope: SubScope {
+                project: Some("web".into()),
+                ..SubScope::default()
+            },
+            ..token(Some("a"), TokenKind::Cli)
+        },
     ] {
         assert!(cp.create_token(&all, bad.clone()).await.is_err(), "{bad:?}");
     }

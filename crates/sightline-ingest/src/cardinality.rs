@@ -58,8 +58,10 @@ impl ActiveSeries {
             if let Some(cap) = cap
                 && t.last_seen.len() >= cap
             {
-                // Stale entries may free room before refusing.
-                if now_ms > t.pruned_at {
+                // Stale entries may free room before refusing (looked for
+                // at most once a second, so a tenant at its cap cannot make
+                // every request scan its whole set).
+                if now_ms - t.pruned_at >= 1000 {
                     t.prune(now_ms, self.window_ms);
                 }
                 if t.last_seen.len() >= cap {

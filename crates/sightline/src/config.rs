@@ -173,15 +173,22 @@ impl Settings {
             .data_dir
             .or(f.data_dir)
             .unwrap_or_else(|| PathBuf::from("sightline-data"));
+        let token_key_file = a.token_key_file.or(f.token_key_file);
+        let control_postgres_url = a
+            .control_postgres_url
+            .or(f.control_postgres_url)
+            .filter(|u| !u.is_empty());
+        if control_postgres_url.is_some() && token_key_file.is_none() {
+            // Each data directory would otherwise make its own key, and a
+            // token made through one server would be unknown to the others.
+            anyhow::bail!(
+                "--control-postgres-url needs --token-key-file: every server sharing the \
+                 control plane must use the same token key"
+            );
+        }
         Ok(Settings {
-            token_key_file: a
-                .token_key_file
-                .or(f.token_key_file)
-                .unwrap_or_else(|| data_dir.join("token-key")),
-            control_postgres_url: a
-                .control_postgres_url
-                .or(f.control_postgres_url)
-                .filter(|u| !u.is_empty()),
+            token_key_file: token_key_file.unwrap_or_else(|| data_dir.join("token-key")),
+            control_postgres_url,
             max_active_series_per_workspace: match a
                 .max_active_series_per_workspace
                 .or(f.max_active_series_per_workspace)

@@ -289,13 +289,28 @@ async fn scoped_tokens_write_their_labels_read_only_their_scope_and_keep_to_thei
         up("payments", &[], now, 5.0),
     ]);
     assert_eq!(push(&srv.url, &shop_in, body).await, 403);
-    // The workspace-wide token writes billing's series as they are.
-    let body = write_body(vec![up(
-        "invoices",
-        &[("application", "billing")],
-        now,
-        3.0,
-    )]);
+    // The workspace-wide token writes billing's series as they are, with
+    // metadata for a metric only billing has.
+    let body = sightline_ingest::remote_write::encode_snappy(
+        &sightline_ingest::remote_write::WriteRequest {
+            timeseries: vec![
+                up("invoices", &[("application", "billing")], now, 3.0),
+                series(
+                    &[("__name__", "billing_only"), ("application", "billing")],
+                    &[(now, 1.0)],
+                ),
+            ],
+            metadata: ["billing_only", "up"]
+                .iter()
+                .map(|m| sightline_ingest::remote_write::MetricMetadataProto {
+                    r#type: 1,
+                    metric_family_name: m.to_string(),
+                    help: format!("help of {m}"),
+                    unit: String::new(),
+                })
+                .collect(),
+        },
+    );
     assert_eq!(push(&srv.url, &wide_in, body).await, 204);
 
     let t = format!("{:.3}", (now + 1) as f64 / 1000.0);
@@ -372,6 +387,15 @@ async fn scoped_tokens_write_their_labels_read_only_their_scope_and_keep_to_thei
     );
     let (_, v) = get(&srv.url, &wide_rd, &[], "/api/v1/label/job/values").await;
     assert_eq!(v["data"], json!(["cart", "checkout", "invoices"]));
+    // Metadata, kept per workspace, shows a scoped reader only its metrics.
+    let (_, v) = get(&srv.url, &wide_rd, &[], "/api/v1/metadata").await;
+    assert!(
+        v["data"]["billing_only"].is_array() && v["data"]["up"].is_array(),
+        "{v}"
+    );
+    let (_, v) = get(&srv.url, &shop_rd, &[], "/api/v1/metadata").await;
+    assert!(v["data"]["up"].is_array(), "{v}");
+    assert!(v["data"].get("billing_only").is_none(), "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
