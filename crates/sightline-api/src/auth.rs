@@ -126,7 +126,13 @@ pub async fn require(
     let address = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| c.0)
+        .or_else(|| {
+            req.extensions()
+                .get::<ConnectInfo<crate::tls::PeerAddr>>()
+                .map(|c| c.0.0)
+        })
+        .map(|a| a.ip().to_string())
         .unwrap_or_default();
     match authorize(&state, need, req.headers(), address).await {
         Ok(scope) => {

@@ -17,13 +17,18 @@
 //! - handlers take the tenant from that [`Scope`] only; no header, parameter
 //!   or payload field can name another tenant;
 //! - every error is a JSON (or plain-text, on the write path) message with
-//!   the right status; nothing panics on input.
+//!   the right status; nothing panics on input;
+//! - with TLS configured, a connection reaches the router only after its
+//!   handshake completed (and, with a client CA, after the client's
+//!   certificate was verified); a failed or slow handshake never holds up
+//!   the accept loop ([`tls`]).
 
 mod admin;
 mod auth;
 mod error;
 mod params;
 mod prom;
+pub mod tls;
 mod write;
 
 use std::sync::Arc;
@@ -168,16 +173,31 @@ async fn metrics_text(axum::extract::State(s): axum::extract::State<AppState>) -
     s.metrics.as_ref().map(|h| h.render()).unwrap_or_default()
 }
 
-/// Serves the router on `listener` until `shutdown` completes.
+/// Serves the router on `listener` until `shutdown` completes: over TLS with
+/// `tls` (see [`tls::server_config`]), plain HTTP without.
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let app = router(state);
+    match tls {
+        Some(config) => {
+            axum::serve(
+                tls::TlsListener::new(listener, config)?,
+                app.into_make_service_with_connect_info::<tls::PeerAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        }
+        None => {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        }
+    }
 }

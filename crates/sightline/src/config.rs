@@ -99,6 +99,26 @@ pub struct ServeArgs {
     /// cookie and set-cookie.
     #[arg(long, env = "SIGHTLINE_REDACT_KEYS", value_delimiter = ',')]
     pub redact_keys: Option<Vec<String>>,
+    /// PEM certificate, followed by any intermediates, to serve HTTPS with
+    /// (needs --tls-key-file) [default: none, plain HTTP].
+    #[arg(long, env = "SIGHTLINE_TLS_CERT_FILE")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert-file.
+    #[arg(long, env = "SIGHTLINE_TLS_KEY_FILE")]
+    pub tls_key_file: Option<PathBuf>,
+    /// PEM CA bundle; when set, clients must present a certificate signed by
+    /// it (mutual TLS) and are refused otherwise [default: none].
+    #[arg(long, env = "SIGHTLINE_TLS_CLIENT_CA_FILE")]
+    pub tls_client_ca_file: Option<PathBuf>,
+    /// Serve plain HTTP (no TLS) on an address that is not loopback
+    /// [default: false].
+    #[arg(
+        long,
+        env = "SIGHTLINE_ALLOW_PLAIN_HTTP",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub allow_plain_http: Option<bool>,
 }
 
 /// The config file's shape; every field optional.
@@ -129,6 +149,10 @@ pub struct FileConfig {
     pub max_active_series_per_workspace: Option<usize>,
     pub active_series_window_secs: Option<u64>,
     pub redact_keys: Option<Vec<String>>,
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+    pub tls_client_ca_file: Option<PathBuf>,
+    pub allow_plain_http: Option<bool>,
 }
 
 /// Resolved settings.
@@ -155,6 +179,9 @@ pub struct Settings {
     pub max_active_series_per_workspace: Option<usize>,
     pub active_series_window_secs: u64,
     pub redact_keys: Vec<String>,
+    /// The PEM files to serve TLS with; `None` serves plain HTTP.
+    pub tls: Option<sightline_api::tls::TlsFiles>,
+    pub allow_plain_http: bool,
 }
 
 pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -186,6 +213,32 @@ impl Settings {
                  control plane must use the same token key"
             );
         }
+        // An empty path (e.g. `SIGHTLINE_TLS_CERT_FILE=`) unsets the file's value.
+        let path = |p: Option<PathBuf>| p.filter(|p| !p.as_os_str().is_empty());
+        let tls = match (
+            path(a.tls_cert_file.or(f.tls_cert_file)),
+            path(a.tls_key_file.or(f.tls_key_file)),
+            path(a.tls_client_ca_file.or(f.tls_client_ca_file)),
+        ) {
+            (Some(cert_file), Some(key_file), client_ca_file) => {
+                Some(sightline_api::tls::TlsFiles {
+                    cert_file,
+                    key_file,
+                    client_ca_file,
+                })
+            }
+            (None, None, None) => None,
+            (Some(_), None, _) => {
+                anyhow::bail!("--tls-cert-file is set but --tls-key-file is not: TLS needs both")
+            }
+            (None, Some(_), _) => {
+                anyhow::bail!("--tls-key-file is set but --tls-cert-file is not: TLS needs both")
+            }
+            (None, None, Some(_)) => anyhow::bail!(
+                "--tls-client-ca-file is set without --tls-cert-file and --tls-key-file: \
+                 client certificates are only checked over TLS"
+            ),
+        };
         Ok(Settings {
             token_key_file: token_key_file.unwrap_or_else(|| data_dir.join("token-key")),
             control_postgres_url,
@@ -257,6 +310,8 @@ impl Settings {
                 .clickhouse_pushdown
                 .or(f.clickhouse_pushdown)
                 .unwrap_or(true),
+            tls,
+            allow_plain_http: a.allow_plain_http.or(f.allow_plain_http).unwrap_or(false),
         })
     }
 }
@@ -292,5 +347,70 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn tls_settings_flags_beat_file_and_come_in_pairs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "tls_cert_file = \"file.crt\"\ntls_key_file = \"file.key\"\n\
+             tls_client_ca_file = \"ca.crt\"\nallow_plain_http = true\n",
+        )
+        .expect("write");
+        let file = |a: ServeArgs| {
+            Settings::resolve(ServeArgs {
+                config: Some(p.clone()),
+                ..a
+            })
+        };
+        let s = file(ServeArgs::default()).expect("resolve");
+        assert_eq!(
+            s.tls,
+            Some(sightline_api::tls::TlsFiles {
+                cert_file: "file.crt".into(),
+                key_file: "file.key".into(),
+                client_ca_file: Some("ca.crt".into()),
+            })
+        );
+        assert!(s.allow_plain_http);
+
+        let s = file(ServeArgs {
+            tls_cert_file: Some("flag.crt".into()),
+            tls_client_ca_file: Some("".into()),
+            allow_plain_http: Some(false),
+            ..ServeArgs::default()
+        })
+        .expect("resolve");
+        let tls = s.tls.expect("tls");
+        assert_eq!(tls.cert_file, PathBuf::from("flag.crt"));
+        assert_eq!(tls.key_file, PathBuf::from("file.key"));
+        assert_eq!(tls.client_ca_file, None, "an empty path unsets the file's");
+        assert!(!s.allow_plain_http);
+
+        // Unsetting the file's key leaves a certificate without a key.
+        let e = file(ServeArgs {
+            tls_key_file: Some("".into()),
+            ..ServeArgs::default()
+        })
+        .expect_err("cert without key");
+        assert!(e.to_string().contains("--tls-key-file"), "{e}");
+
+        let s = Settings::resolve(ServeArgs::default()).expect("resolve");
+        assert_eq!(s.tls, None);
+        assert!(!s.allow_plain_http);
+        let e = Settings::resolve(ServeArgs {
+            tls_key_file: Some("k.pem".into()),
+            ..ServeArgs::default()
+        })
+        .expect_err("key without cert");
+        assert!(e.to_string().contains("--tls-cert-file"), "{e}");
+        let e = Settings::resolve(ServeArgs {
+            tls_client_ca_file: Some("ca.pem".into()),
+            ..ServeArgs::default()
+        })
+        .expect_err("client CA without cert");
+        assert!(e.to_string().contains("--tls-client-ca-file"), "{e}");
     }
 }

@@ -1,6 +1,7 @@
 //! `sightline serve`: opens the data directory and runs the HTTP server.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -19,6 +20,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let s = Settings::resolve(args)?;
+    // Transport settings are checked before anything is opened.
+    let addrs = resolve_listen(&s.listen).await?;
+    let tls = match &s.tls {
+        Some(files) => Some(sightline_api::tls::server_config(files)?),
+        None => {
+            check_plain_http(&s.listen, &addrs, s.allow_plain_http)?;
+            None
+        }
+    };
     std::fs::create_dir_all(&s.data_dir)
         .with_context(|| format!("creating {}", s.data_dir.display()))?;
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
@@ -69,11 +79,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             ..ApiConfig::default()
         },
     );
-    let listener = tokio::net::TcpListener::bind(&s.listen)
+    let listener = tokio::net::TcpListener::bind(&addrs[..])
         .await
         .with_context(|| format!("listening on {}", s.listen))?;
-    tracing::info!(addr = %listener.local_addr()?, data_dir = %s.data_dir.display(), "listening");
-    sightline_api::serve(listener, state, shutdown()).await?;
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        tls = tls.is_some(),
+        client_certificates = s.tls.as_ref().is_some_and(|t| t.client_ca_file.is_some()),
+        data_dir = %s.data_dir.display(),
+        "listening"
+    );
+    sightline_api::serve(listener, tls, state, shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -116,6 +132,38 @@ async fn open_control(s: &Settings) -> anyhow::Result<Arc<ControlPlane>> {
             .context("connecting to the PostgreSQL control plane")?,
         None => ControlPlane::open_sqlite(&s.data_dir.join("control.db"), key).await?,
     })
+}
+
+/// The addresses `listen` (an `ip:port` or `host:port`) stands for.
+async fn resolve_listen(listen: &str) -> anyhow::Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(listen)
+        .await
+        .with_context(|| format!("resolving listen address {listen}"))?
+        .collect();
+    anyhow::ensure!(
+        !addrs.is_empty(),
+        "listen address {listen} resolves to no address"
+    );
+    Ok(addrs)
+}
+
+/// Plain HTTP carries tokens in clear text, so without TLS the server listens
+/// only on loopback unless told otherwise.
+fn check_plain_http(listen: &str, addrs: &[SocketAddr], allow: bool) -> anyhow::Result<()> {
+    if addrs.iter().all(|a| a.ip().to_canonical().is_loopback()) {
+        return Ok(());
+    }
+    anyhow::ensure!(
+        allow,
+        "refusing to serve plain HTTP on {listen}, which is not a loopback address: \
+         configure TLS with --tls-cert-file and --tls-key-file, or pass --allow-plain-http \
+         to serve plain HTTP anyway"
+    );
+    tracing::warn!(
+        listen,
+        "serving plain http on a non-loopback address (--allow-plain-http): tokens travel in clear text"
+    );
+    Ok(())
 }
 
 async fn shutdown() {
@@ -170,4 +218,30 @@ async fn bootstrap_admin(control: &ControlPlane, s: &Settings) -> anyhow::Result
     );
     tracing::info!(token = %info.id, "bootstrap admin token created");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn plain_http_only_on_loopback() {
+        for listen in [
+            "127.0.0.1:0",
+            "127.3.2.1:0",
+            "[::1]:0",
+            "[::ffff:127.0.0.1]:0",
+            "localhost:0",
+        ] {
+            let addrs = resolve_listen(listen).await.expect("resolve");
+            check_plain_http(listen, &addrs, false).expect(listen);
+        }
+        for listen in ["0.0.0.0:0", "[::]:0", "192.0.2.1:0"] {
+            let addrs = resolve_listen(listen).await.expect("resolve");
+            let e = check_plain_http(listen, &addrs, false).expect_err(listen);
+            assert!(e.to_string().contains("--allow-plain-http"), "{e}");
+            check_plain_http(listen, &addrs, true).expect(listen);
+        }
+        assert!(resolve_listen("127.0.0.1").await.is_err(), "no port");
+    }
 }

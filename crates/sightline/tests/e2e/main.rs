@@ -10,3 +10,4 @@ mod isolation;
 mod oracle;
 mod random_isolation;
 mod security;
+mod tls;
