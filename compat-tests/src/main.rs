@@ -1,22 +1,29 @@
 //! `sightline-compat-tests`: runs Prometheus's promqltest `.test` scripts
 //! against Sightline's PromQL evaluator.
 //!
-//! Usage: `sightline-compat-tests [--clickhouse URL] [--record FILE] [--check FILE] PATH...`
-//! (files or directories of `*.test`). Prints every failing eval as
-//! `file:line: expected … got …`, a summary per file, and ends with
+//! Usage: `sightline-compat-tests [--clickhouse URL] [--immediate-name-removal]
+//! [--record FILE] [--check FILE] PATH...` (files or directories of
+//! `*.test`). Prints every failing eval as `file:line: expected … got …`, a
+//! summary per file, and ends with
 //! `N passed, M failed, K skipped` (skipped: native-histogram cases only:
 //! those expecting a histogram, using a native-histogram-only operator, or
 //! reading native-histogram samples in a way that changes the answer or
 //! its annotations; see `run::depends_on_native`).
 //! `--clickhouse URL` stores every script's data in ClickHouse (a database
 //! of its own, dropped at the end) and evaluates over the ClickHouse tier.
+//! `--immediate-name-removal` evaluates with `__name__` removed at the
+//! operation that changes a value's meaning, as Prometheus does out of the
+//! box, instead of at the end of the query as Prometheus's test runner
+//! (and so, by default, this one) does.
 //! `--record FILE` writes the sorted ids (`file.test:LINE`) of passing
 //! evals; `--check FILE` exits non-zero if an id listed there no longer
 //! passes.
 
+mod compare;
 mod run;
 mod script;
 mod series;
+mod storage;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -26,8 +33,12 @@ use anyhow::{Context, Result, bail};
 
 use run::Outcome;
 
+const USAGE: &str = "usage: sightline-compat-tests [--clickhouse URL] [--immediate-name-removal] \
+                     [--record FILE] [--check FILE] PATH...";
+
 struct Args {
     clickhouse: Option<String>,
+    delayed_name_removal: bool,
     record: Option<PathBuf>,
     check: Option<PathBuf>,
     paths: Vec<PathBuf>,
@@ -36,6 +47,7 @@ struct Args {
 fn parse_args() -> Result<Args> {
     let mut args = Args {
         clickhouse: None,
+        delayed_name_removal: true,
         record: None,
         check: None,
         paths: Vec::new(),
@@ -48,19 +60,16 @@ fn parse_args() -> Result<Args> {
             "--clickhouse" => {
                 args.clickhouse = Some(it.next().context("--clickhouse needs a URL")?);
             }
+            "--immediate-name-removal" => args.delayed_name_removal = false,
             "-h" | "--help" => {
-                println!(
-                    "usage: sightline-compat-tests [--clickhouse URL] [--record FILE] [--check FILE] PATH..."
-                );
+                println!("{USAGE}");
                 std::process::exit(0);
             }
             _ => args.paths.push(a.into()),
         }
     }
     if args.paths.is_empty() {
-        bail!(
-            "usage: sightline-compat-tests [--clickhouse URL] [--record FILE] [--check FILE] PATH..."
-        );
+        bail!("{USAGE}");
     }
     Ok(args)
 }
@@ -124,7 +133,7 @@ fn real_main() -> Result<ExitCode> {
             }
         };
         let (mut p, mut fl, mut s) = (0, 0, 0);
-        for (line, outcome) in run::run_script(&cmds, hot.as_ref()) {
+        for (line, outcome) in run::run_script(&cmds, hot.as_ref(), args.delayed_name_removal) {
             match outcome {
                 Outcome::Pass => {
                     p += 1;
@@ -187,7 +196,7 @@ fn real_main() -> Result<ExitCode> {
     if let Some(h) = &hot {
         println!(
             "clickhouse: {} range-function calls computed by ClickHouse, each equal to the raw-sample evaluation",
-            h.pushed_total.get()
+            h.pushed_total()
         );
         let db = h.ch.config().database.clone();
         if let Err(e) = h.rt.block_on(h.ch.drop_database()) {
@@ -199,7 +208,7 @@ fn real_main() -> Result<ExitCode> {
 }
 
 /// A fresh database on the ClickHouse at `url`, migrated.
-fn hot_tier(url: &str) -> Result<run::HotTier> {
+fn hot_tier(url: &str) -> Result<storage::HotTier> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -216,5 +225,5 @@ fn hot_tier(url: &str) -> Result<run::HotTier> {
     let ch = sightline_clickhouse::ClickHouse::new(cfg);
     rt.block_on(ch.migrate())
         .with_context(|| format!("migrating clickhouse at {url}"))?;
-    Ok(run::HotTier::new(ch, rt))
+    Ok(storage::HotTier::new(ch, rt))
 }

@@ -1,7 +1,8 @@
 //! Parsing of promqltest `.test` scripts into commands (see
-//! `FORMAT.md` in the shared compat folder).
+//! `compat-tests/corpus/promqltest/FORMAT.md`).
 
 use anyhow::{Context, Result, anyhow, bail};
+use sightline_core::time::DAY_MS;
 
 use crate::series::{SeriesDesc, parse_number, parse_series};
 
@@ -90,9 +91,9 @@ pub fn parse_duration(s: &str) -> Result<i64> {
             "s" => 1000,
             "m" => 60_000,
             "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 7 * 86_400_000,
-            "y" => 365 * 86_400_000,
+            "d" => DAY_MS,
+            "w" => 7 * DAY_MS,
+            "y" => 365 * DAY_MS,
             "" if ustart == b.len() => 1000,
             u => bail!("bad duration unit {u:?} in {s:?}"),
         };

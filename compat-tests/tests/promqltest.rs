@@ -33,31 +33,52 @@ fn no_regressions_on_stable_scripts_on_clickhouse() {
     check_stable(Some(ch.url()));
 }
 
-/// Sightline's own script of aggregations over range functions (the shapes
-/// the ClickHouse tier computes in ClickHouse): every eval must pass.
+/// Sightline's own scripts in `scripts/`, and whether each is also run with
+/// immediate `__name__` removal (Prometheus's default) besides the delayed
+/// removal of Prometheus's test runner: `pushdown` (aggregations over range
+/// functions, the shapes the ClickHouse tier computes in ClickHouse),
+/// `subquery_names` (which range functions over a subquery keep the name),
+/// `long_chains` (chains of 1,000 operands at every precedence level).
+const OWN_SCRIPTS: &[(&str, bool)] = &[
+    ("pushdown", false),
+    ("subquery_names", true),
+    ("long_chains", true),
+];
+
+/// Runs Sightline's own scripts: every eval must pass.
 fn check_own_scripts(clickhouse: Option<&str>) {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/pushdown.test");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sightline-compat-tests"));
-    if let Some(url) = clickhouse {
-        cmd.arg("--clickhouse").arg(url);
+    for &(name, both_modes) in OWN_SCRIPTS {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("scripts")
+            .join(format!("{name}.test"));
+        let modes: &[bool] = if both_modes { &[false, true] } else { &[false] };
+        for &immediate in modes {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_sightline-compat-tests"));
+            if let Some(url) = clickhouse {
+                cmd.arg("--clickhouse").arg(url);
+            }
+            if immediate {
+                cmd.arg("--immediate-name-removal");
+            }
+            let out = cmd.arg(&script).output().expect("runner starts");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success()
+                    && stdout
+                        .lines()
+                        .last()
+                        .is_some_and(|l| l.contains(" 0 failed")),
+                "{} (immediate name removal: {immediate}): {stdout}",
+                script.display()
+            );
+        }
     }
-    let out = cmd.arg(&script).output().expect("runner starts");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success()
-            && stdout
-                .lines()
-                .last()
-                .is_some_and(|l| l.contains(" 0 failed")),
-        "{}: {stdout}",
-        script.display()
-    );
 }
 
 fn check_stable(clickhouse: Option<&str>) {
     check_own_scripts(clickhouse);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let scripts = root.join("../../shared/compat/promqltest");
+    let scripts = root.join("corpus/promqltest");
     let passing = root.join("promqltest-passing.txt");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sightline-compat-tests"));
     cmd.arg("--check").arg(&passing);
@@ -112,7 +133,7 @@ const EXPERIMENTAL: &[&str] = &[
 #[test]
 fn experimental_scripts_run_and_report_their_rate() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let scripts = root.join("../../shared/compat/promqltest");
+    let scripts = root.join("corpus/promqltest");
     for s in EXPERIMENTAL {
         let out = Command::new(env!("CARGO_BIN_EXE_sightline-compat-tests"))
             .arg(scripts.join(format!("{s}.test")))

@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
+use sightline_core::gofmt::format_f;
 
 pub type Labels = BTreeMap<String, String>;
 
@@ -170,20 +171,8 @@ pub fn fmt_labels(l: &Labels) -> String {
     format!("{name}{{{}}}", rest.join(", "))
 }
 
-fn fmt_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v}")
-    }
-}
-
 fn fmt_point(p: &Point) -> String {
-    format!("{} @{}", fmt_value(p.v), fmt_ts(p.t_ms))
+    format!("{} @{}", format_f(p.v), fmt_ts(p.t_ms))
 }
 
 fn fmt_ts(ms: i64) -> String {
@@ -319,9 +308,9 @@ pub fn compare(expected: &Answer, actual: &Answer, ordered: bool) -> Vec<String>
                     diffs.push(format!(
                         "order differs at position {i}: prometheus {} {}, sightline {} {}",
                         fmt_labels(&a[i].0),
-                        fmt_value(a[i].1.v),
+                        format_f(a[i].1.v),
                         fmt_labels(&b[i].0),
-                        fmt_value(b[i].1.v)
+                        format_f(b[i].1.v)
                     ));
                 }
             }

@@ -63,16 +63,9 @@ impl Scope {
 }
 
 /// The labels a token's sub-workspace scope sets on writes and requires on
-/// reads.
+/// reads (see `SubScope::labels`).
 pub fn scope_labels(a: &Authenticated) -> Vec<(String, String)> {
-    [
-        ("project", &a.scope.project),
-        ("application", &a.scope.application),
-        ("environment", &a.scope.environment),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.clone())))
-    .collect()
+    a.scope.labels()
 }
 
 /// The secret presented: `Authorization: Bearer <secret>` or basic auth
@@ -109,7 +102,7 @@ fn presented_secret(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 /// Counts a refusal by tenant and reason on the counter of its route group.
 pub fn count_refused(need: Need, tenant: &str, reason: &'static str) {
     let name = match need {
-        Need::Write => "sightline_ingest_refused_total",
+        Need::Write => sightline_gateway::INGEST_REFUSED_TOTAL,
         Need::Read => "sightline_query_refused_total",
         Need::Manage => "sightline_admin_refused_total",
     };

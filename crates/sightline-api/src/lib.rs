@@ -13,7 +13,9 @@
 //! - a token scoped below its workspace writes its project, application
 //!   and environment labels over the producer's and reads only series
 //!   that carry them; an ingest token writes only for its allowed
-//!   services; values under sensitive keys are redacted before the WAL;
+//!   services; values under sensitive keys are redacted before the WAL
+//!   (all of it in `sightline_gateway`, which every ingest handler hands
+//!   its decoded batch to);
 //! - handlers take the tenant from that [`Scope`] only; no header, parameter
 //!   or payload field can name another tenant;
 //! - every error is a JSON (or plain-text, on the write path) message with
@@ -39,7 +41,7 @@ use axum::routing::{delete, get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sightline_control::{ControlPlane, Need, Quotas, RateLimiter};
 use sightline_engine::Engine;
-use sightline_ingest::cardinality::ActiveSeries;
+use sightline_gateway::{Gateway, GatewayConfig};
 use sightline_ingest::remote_write::DecodeLimits;
 
 pub use auth::Scope;
@@ -51,14 +53,8 @@ pub struct ApiConfig {
     /// Largest request body accepted on the write path, in bytes.
     pub max_body_bytes: usize,
     pub decode: DecodeLimits,
-    /// Label and attribute keys whose values are redacted at ingest
-    /// (lowercase; see `sightline_ingest::policy::sensitive_keys`).
-    pub redact_keys: Vec<String>,
-    /// Active series a workspace may hold unless its own cap says
-    /// otherwise; `None` for no cap.
-    pub max_active_series: Option<usize>,
-    /// How long a series stays active after its last sample, in seconds.
-    pub active_series_window_secs: u64,
+    /// Redaction keys and the series cap of the ingest gateway.
+    pub gateway: GatewayConfig,
 }
 
 impl Default for ApiConfig {
@@ -66,9 +62,7 @@ impl Default for ApiConfig {
         ApiConfig {
             max_body_bytes: 16 << 20,
             decode: DecodeLimits::default(),
-            redact_keys: sightline_ingest::policy::sensitive_keys(&[]),
-            max_active_series: Some(1_000_000),
-            active_series_window_secs: 3600,
+            gateway: GatewayConfig::default(),
         }
     }
 }
@@ -81,8 +75,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     pub cfg: Arc<ApiConfig>,
     pub limiter: Arc<RateLimiter>,
-    pub quotas: Arc<Quotas>,
-    pub active: Arc<ActiveSeries>,
+    /// The write sequence every ingest door hands its decoded batches to.
+    pub gateway: Arc<Gateway>,
 }
 
 impl AppState {
@@ -96,16 +90,14 @@ impl AppState {
     ) -> Self {
         let quotas = Quotas::new(control.store().clone());
         quotas.spawn_sync();
-        let window_ms =
-            i64::try_from(cfg.active_series_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let gateway = Arc::new(Gateway::new(engine.clone(), quotas, cfg.gateway.clone()));
         AppState {
             engine,
             control,
             metrics,
             cfg: Arc::new(cfg),
             limiter: Arc::new(RateLimiter::default()),
-            quotas,
-            active: Arc::new(ActiveSeries::new(window_ms)),
+            gateway,
         }
     }
 }
@@ -121,8 +113,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/labels", get(prom::labels).post(prom::labels))
         .route("/api/v1/label/{name}/values", get(prom::label_values))
         .route("/api/v1/series", get(prom::series).post(prom::series))
+        .route(
+            "/api/v1/query_exemplars",
+            get(prom::query_exemplars).post(prom::query_exemplars),
+        )
+        .route(
+            "/api/v1/format_query",
+            get(prom::format_query).post(prom::format_query),
+        )
         .route("/api/v1/metadata", get(prom::metadata))
+        .route("/api/v1/rules", get(prom::rules))
+        .route("/api/v1/alerts", get(prom::alerts))
+        .route("/api/v1/targets", get(prom::targets))
         .route("/api/v1/status/buildinfo", get(prom::buildinfo))
+        .route("/api/v1/status/flags", get(prom::flags))
         .route_layer(axum::middleware::from_fn_with_state(
             (state.clone(), Need::Read),
             auth::require,

@@ -5,11 +5,16 @@ use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, header};
 use sightline_core::Matcher;
+use sightline_core::time::DAY_MS;
 
 use crate::ApiError;
 
 /// Largest form body accepted on query endpoints.
 const MAX_FORM_BYTES: usize = 4 << 20;
+
+/// Time bounds used when a look-up gives none (Prometheus's min/max time).
+pub(crate) const MIN_TIME_MS: i64 = -9_223_309_901_257_974;
+pub(crate) const MAX_TIME_MS: i64 = 9_223_309_901_257_974;
 
 /// All parameters of a request, in order.
 #[derive(Debug, Default)]
@@ -129,9 +134,9 @@ fn parse_promql_duration(s: &str) -> Option<i64> {
         ("s", 1000),
         ("m", 60_000),
         ("h", 3_600_000),
-        ("d", 86_400_000),
-        ("w", 604_800_000),
-        ("y", 31_536_000_000),
+        ("d", DAY_MS),
+        ("w", 7 * DAY_MS),
+        ("y", 365 * DAY_MS),
     ];
     let mut rest = s;
     let mut total: i64 = 0;

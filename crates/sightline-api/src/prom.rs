@@ -1,42 +1,33 @@
-//! The Prometheus HTTP query API.
+//! The Prometheus HTTP query API: queries, label and series look-ups and
+//! metadata here; the other endpoints Grafana calls (exemplars,
+//! `format_query`, rules, alerts, targets, flags) in [`meta`].
+
+mod meta;
+mod response;
+
+pub use meta::{alerts, flags, format_query, query_exemplars, rules, targets};
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use sightline_core::Labels;
+use sightline_core::gofmt::format_f;
 use sightline_eval::Value;
 
-use crate::params::Params;
+use crate::params::{MAX_TIME_MS, MIN_TIME_MS, Params};
 use crate::{ApiError, AppState, Scope};
-
-/// Time bounds used when a look-up gives none (Prometheus's min/max time).
-const MIN_TIME_MS: i64 = -9_223_309_901_257_974;
-const MAX_TIME_MS: i64 = 9_223_309_901_257_974;
+use response::{finish, ok, respond};
 
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
-}
-
-/// Formats a sample value as Prometheus does (`strconv.FormatFloat(v, 'f', -1, 64)`).
-pub fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v}")
-    }
 }
 
 struct Ts(i64);
@@ -51,13 +42,15 @@ impl Serialize for Ts {
     }
 }
 
+/// A sample on the wire: `[time, "value"]`, the value written as
+/// Prometheus writes it (Go's `'f'` form).
 struct Point(i64, f64);
 
 impl Serialize for Point {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(2))?;
         seq.serialize_element(&Ts(self.0))?;
-        seq.serialize_element(&format_value(self.1))?;
+        seq.serialize_element(&format_f(self.1))?;
         seq.end()
     }
 }
@@ -122,52 +115,6 @@ impl Serialize for QueryData<'_> {
             }
         }
         m.end()
-    }
-}
-
-#[derive(Serialize)]
-struct Success<'a, T: Serialize> {
-    status: &'static str,
-    data: T,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    warnings: &'a [String],
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    infos: &'a [String],
-}
-
-fn ok<T: Serialize>(data: T) -> Response {
-    respond(data, &[], &[])
-}
-
-fn respond<T: Serialize>(data: T, warnings: &[String], infos: &[String]) -> Response {
-    let body = Success {
-        status: "success",
-        data,
-        warnings,
-        infos,
-    };
-    match serde_json::to_vec(&body) {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
-        Err(e) => ApiError::Internal(format!("encoding the response: {e}")).into_response(),
-    }
-}
-
-fn count(scope: &Scope, endpoint: &'static str, outcome: &'static str) {
-    let tenant = scope.tenant().map(|t| t.to_string()).unwrap_or_default();
-    metrics::counter!("sightline_query_requests_total", "tenant" => tenant, "endpoint" => endpoint, "outcome" => outcome)
-        .increment(1);
-}
-
-fn finish(scope: &Scope, endpoint: &'static str, r: Result<Response, ApiError>) -> Response {
-    match r {
-        Ok(resp) => {
-            count(scope, endpoint, "success");
-            resp
-        }
-        Err(e) => {
-            count(scope, endpoint, e.error_type());
-            e.into_response()
-        }
     }
 }
 
@@ -402,12 +349,19 @@ mod tests {
 
     #[test]
     fn values_format_like_prometheus() {
-        assert_eq!(format_value(1.0), "1");
-        assert_eq!(format_value(0.1), "0.1");
-        assert_eq!(format_value(1e21), "1000000000000000000000");
-        assert_eq!(format_value(f64::INFINITY), "+Inf");
-        assert_eq!(format_value(f64::NEG_INFINITY), "-Inf");
-        assert_eq!(format_value(f64::NAN), "NaN");
+        for (v, json) in [
+            (1.0, r#"[1,"1"]"#),
+            (0.1, r#"[1,"0.1"]"#),
+            (1e21, r#"[1,"1000000000000000000000"]"#),
+            (f64::INFINITY, r#"[1,"+Inf"]"#),
+            (f64::NEG_INFINITY, r#"[1,"-Inf"]"#),
+            (f64::NAN, r#"[1,"NaN"]"#),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&Point(1000, v)).ok().as_deref(),
+                Some(json)
+            );
+        }
         assert_eq!(
             serde_json::to_string(&Ts(1_700_000_000_000))
                 .ok()

@@ -7,14 +7,26 @@
 //! - every read is scoped to one tenant twice over: the DataFusion table is
 //!   registered on that tenant's directory only, and the SQL carries a
 //!   `tenant = $1` predicate bound as a parameter;
-//! - user values (matcher values, times) reach SQL only as bound parameters;
-//!   matchers other than metric-name equality are applied in Rust on the
-//!   decoded label sets;
+//! - this crate writes no SQL: reads are `sightline_sql` statements lowered
+//!   from a `Selection` in the DataFusion dialect, so user values (matcher
+//!   values, times, dates) reach SQL only as bound parameters; the
+//!   statements match the metric name (row groups prune by it and by time),
+//!   and every matcher is applied again in Rust on the decoded label sets;
 //! - files are written whole (object_store `put`), so a crash leaves either a
 //!   complete file or none.
+//!
+//! Modules: `store.rs` (the `Archive` handle, the object store, tenant
+//! prefixes and dates, JSON metadata), `schema.rs` (the metrics schema and
+//! row layout), `write.rs` (Parquet encoding, one file per day, fsync),
+//! `read.rs` (`select` and `series` through DataFusion, and the archive's
+//! [`sightline_plan::StorageTier`] implementation, metrics only).
 
 mod error;
-mod metrics_table;
+mod read;
+mod schema;
+mod store;
+mod write;
 
 pub use error::ArchiveError;
-pub use metrics_table::{Archive, ArchivedSeries};
+pub use read::ArchivedSeries;
+pub use store::Archive;

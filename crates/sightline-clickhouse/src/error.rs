@@ -13,6 +13,20 @@ pub enum ChError {
     Corrupt(String),
 }
 
+/// ClickHouse errors as a storage tier reports them, the error kept as the
+/// source.
+impl From<ChError> for sightline_plan::TierError {
+    fn from(e: ChError) -> Self {
+        use sightline_plan::TierErrorKind as K;
+        let kind = match &e {
+            ChError::BadQuery(_) => K::BadQuery,
+            ChError::Unavailable(_) => K::Unavailable,
+            ChError::Corrupt(_) => K::Corrupt,
+        };
+        sightline_plan::TierError::from_source(kind, e)
+    }
+}
+
 /// ClickHouse exception codes that mean the caller's input was refused.
 const INPUT_CODES: &[u32] = &[
     427, // CANNOT_COMPILE_REGEXP

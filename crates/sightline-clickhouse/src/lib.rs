@@ -1,18 +1,26 @@
 //! The ClickHouse hot tier: schema migrations, batched inserts with
-//! deduplication tokens, and reads lowered to parameterized SQL.
+//! deduplication tokens, and the execution of reads.
 //!
-//! Every statement is a [`Statement`], which can only be built from a
-//! [`sightline_plan::Selection`] (so it always carries the tenant predicate
-//! with the tenant bound as a parameter); values and label names reach
-//! ClickHouse only as `{name:Type}` parameters, never as SQL text.
+//! This crate writes no read SQL: every read is a
+//! [`sightline_sql::Statement`] lowered with the ClickHouse dialect, which
+//! only a [`sightline_plan::Selection`] can build (so it always carries the
+//! tenant predicate, the tenant bound as a parameter). This crate binds the
+//! statement's parameters as ClickHouse `{name:Type}` parameters and runs
+//! it; values and label names never reach ClickHouse as SQL text.
+//!
+//! [`ClickHouse`] (`client.rs`) is the client and the tier: inserts, and
+//! every read as an implementation of [`sightline_plan::StorageTier`]
+//! (metrics only; range functions and aggregations over them are computed
+//! on ClickHouse's grid functions where that is exact). `error.rs` sorts
+//! ClickHouse's failures into refused input, unavailable and bad data.
 
+mod client;
 mod error;
 mod migrate;
-mod sql;
-mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
 
+pub use client::{ClickHouse, ClickHouseConfig, SeriesBatch};
 pub use error::ChError;
 pub use migrate::MIGRATIONS;
-pub use sql::{GRID_AGGREGATES, Grid, Grouping, Param, Statement};
-pub use store::{ClickHouse, ClickHouseConfig, SeriesBatch};
+pub use sightline_sql::metrics::{GRID_AGGREGATES, Grid, Grouping};

@@ -4,7 +4,7 @@ use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 
 use crate::ChError;
-use crate::store::ClickHouse;
+use crate::client::ClickHouse;
 
 /// (version, name, SQL) in order. Each file's statements are idempotent
 /// (`IF NOT EXISTS`), so a half-applied migration is safe to run again.

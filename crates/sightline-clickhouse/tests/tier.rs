@@ -218,7 +218,7 @@ async fn a_retried_batch_is_written_once() {
     assert_eq!(count(&c, "metric_samples").await, 1_000);
     assert_eq!(count(&c, "metric_series").await, 1);
     // A different batch is written.
-    let sb = samples(10, T0 + 86_400_000);
+    let sb = samples(10, T0 + sightline_core::time::DAY_MS);
     c.insert_metrics(
         &t,
         &[SeriesBatch {

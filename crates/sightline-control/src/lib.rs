@@ -22,6 +22,7 @@ mod limits;
 mod model;
 mod plane;
 mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use error::ControlError;
@@ -31,4 +32,4 @@ pub use model::{
     NewToken, SubScope, TokenInfo, TokenKind, Workspace, check_name,
 };
 pub use plane::{Actor, CACHE_TTL, ControlPlane, EPOCH_POLL, TokenKey};
-pub use store::{PostgresStore, Revoked, SqliteStore, Store};
+pub use store::{ControlStore, PostgresStore, Revoked, SqliteStore};

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use sightline_core::TenantId;
+use sightline_core::{Signal, TenantId};
 
 use crate::ControlError;
 use crate::model::Authenticated;
-use crate::store::Store;
+use crate::store::ControlStore;
 
 /// Token buckets by token id.
 #[derive(Default)]
@@ -96,7 +96,7 @@ impl std::fmt::Display for QuotaExceeded {
 struct Key {
     workspace: TenantId,
     scope: String,
-    signal: &'static str,
+    signal: Signal,
     day: i64,
 }
 
@@ -110,7 +110,7 @@ struct Usage {
 
 /// Daily byte quotas.
 pub struct Quotas {
-    store: Arc<dyn Store>,
+    store: Arc<dyn ControlStore>,
     usage: Mutex<HashMap<Key, Usage>>,
 }
 
@@ -118,7 +118,7 @@ pub struct Quotas {
 pub const QUOTA_SYNC: Duration = Duration::from_secs(2);
 
 impl Quotas {
-    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
+    pub fn new(store: Arc<dyn ControlStore>) -> Arc<Self> {
         Arc::new(Quotas {
             store,
             usage: Mutex::new(HashMap::new()),
@@ -128,7 +128,7 @@ impl Quotas {
     /// The usage keys of a write by this token, with their limits.
     fn keys(
         auth: &Authenticated,
-        signal: &'static str,
+        signal: Signal,
         now_secs: i64,
     ) -> Vec<(&'static str, Key, Option<i64>)> {
         let Some(ws) = &auth.tenant else {
@@ -168,13 +168,14 @@ impl Quotas {
     }
 
     /// Admits `bytes` of `signal` for the token's workspace, application
-    /// and token quotas, or refuses them all. `now_secs` is the caller's
-    /// clock (Unix seconds). A write that then fails is given back with
+    /// and token quotas, or refuses them all. Usage is stored under the
+    /// signal's [`Signal::as_str`] name. `now_secs` is the caller's clock
+    /// (Unix seconds). A write that then fails is given back with
     /// [`Quotas::refund`].
     pub async fn charge(
         &self,
         auth: &Authenticated,
-        signal: &'static str,
+        signal: Signal,
         bytes: i64,
         now_secs: i64,
     ) -> Result<Result<(), QuotaExceeded>, ControlError> {
@@ -193,7 +194,7 @@ impl Quotas {
         for k in missing {
             let stored = self
                 .store
-                .add_usage(&k.workspace, &k.scope, k.signal, k.day, 0)
+                .add_usage(&k.workspace, &k.scope, k.signal.as_str(), k.day, 0)
                 .await?;
             loaded.push((k, stored));
         }
@@ -221,7 +222,7 @@ impl Quotas {
 
     /// Gives back what [`Quotas::charge`] admitted for a write that was not
     /// stored after all.
-    pub fn refund(&self, auth: &Authenticated, signal: &'static str, bytes: i64, now_secs: i64) {
+    pub fn refund(&self, auth: &Authenticated, signal: Signal, bytes: i64, now_secs: i64) {
         let mut usage = self.usage.lock();
         for (_, k, _) in Self::keys(auth, signal, now_secs) {
             if let Some(u) = usage.get_mut(&k) {
@@ -243,7 +244,7 @@ impl Quotas {
         for (k, sent) in work {
             let total = self
                 .store
-                .add_usage(&k.workspace, &k.scope, k.signal, k.day, sent)
+                .add_usage(&k.workspace, &k.scope, k.signal.as_str(), k.day, sent)
                 .await?;
             if let Some(u) = self.usage.lock().get_mut(&k) {
                 u.stored = total;

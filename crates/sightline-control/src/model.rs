@@ -162,6 +162,21 @@ pub struct SubScope {
     pub environment: Option<String>,
 }
 
+impl SubScope {
+    /// The labels this scope sets on writes and requires on reads:
+    /// `project`, `application` and `environment`, those that are set.
+    pub fn labels(&self) -> Vec<(String, String)> {
+        [
+            ("project", &self.project),
+            ("application", &self.application),
+            ("environment", &self.environment),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.clone())))
+        .collect()
+    }
+}
+
 /// An authenticated token: who the request is, decided by the token alone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Authenticated {

@@ -19,7 +19,7 @@ use crate::model::{
     Access, AuditEvent, Authenticated, CliRole, Entity, EntityKind, NewEntity, NewToken, TokenInfo,
     TokenKind, Workspace, check_name, clip,
 };
-use crate::store::{PostgresStore, Revoked, SqliteStore, Store};
+use crate::store::{ControlStore, PostgresStore, Revoked, SqliteStore};
 
 /// How long a looked-up token stays cached. Revocations in this process
 /// clear the cache at once; the epoch watcher clears it within one poll
@@ -139,7 +139,7 @@ type Cached = (Option<Authenticated>, Instant);
 
 /// The control plane.
 pub struct ControlPlane {
-    store: Arc<dyn Store>,
+    store: Arc<dyn ControlStore>,
     key: TokenKey,
     /// Bumped by every revocation seen (here or, through the watcher,
     /// elsewhere); a look-up that started before one does not cache its
@@ -152,7 +152,10 @@ pub struct ControlPlane {
 
 impl ControlPlane {
     /// A control plane over `store`; re-keys tokens of the first schema.
-    pub async fn new(store: Arc<dyn Store>, key: TokenKey) -> Result<Arc<Self>, ControlError> {
+    pub async fn new(
+        store: Arc<dyn ControlStore>,
+        key: TokenKey,
+    ) -> Result<Arc<Self>, ControlError> {
         for (id, old) in store.legacy_digests().await? {
             store.rekey(&id, &key.rekeyed(&old)).await?;
         }
@@ -176,7 +179,7 @@ impl ControlPlane {
         Self::new(Arc::new(PostgresStore::connect(url).await?), key).await
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
+    pub fn store(&self) -> &Arc<dyn ControlStore> {
         &self.store
     }
 

@@ -1,4 +1,4 @@
-//! The storage contract of the control plane ([`Store`]) and its two
+//! The storage contract of the control plane ([`ControlStore`]) and its two
 //! implementations: [`SqliteStore`] (the embedded default) and
 //! [`PostgresStore`] (production, with row-level security).
 //!
@@ -38,7 +38,7 @@ pub enum Revoked {
 /// Every method that touches tenant-owned rows takes an [`Access`]: the
 /// rows outside it are neither read nor written.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait ControlStore: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -225,7 +225,7 @@ fn constraint_error(e: sqlx::Error, what: &str, parent: &str) -> ControlError {
 macro_rules! sql_store {
     ($store:ty, $db:ty, $name:literal) => {
         #[async_trait::async_trait]
-        impl $crate::store::Store for $store {
+        impl $crate::store::ControlStore for $store {
             fn backend(&self) -> &'static str {
                 $name
             }

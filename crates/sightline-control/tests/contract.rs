@@ -10,7 +10,7 @@ use sightline_control::{
     Access, CliRole, ControlError, ControlPlane, EntityKind, NewEntity, NewToken, PostgresStore,
     Quotas, SubScope, TokenKey, TokenKind,
 };
-use sightline_core::TenantId;
+use sightline_core::{Signal, TenantId};
 use sqlx::Row;
 
 fn ws(s: &str) -> TenantId {
@@ -331,26 +331,34 @@ async fn contract(cp: Arc<ControlPlane>) {
     let w = cp.authenticate(&w).await.expect("auth").expect("known");
     let q = Quotas::new(cp.store().clone());
     let now = 86_400 * 20_000 + 100;
-    assert!(q.charge(&w, "metrics", 600, now).await.expect("q").is_ok());
-    let over = q.charge(&w, "metrics", 600, now).await.expect("q");
+    assert!(
+        q.charge(&w, Signal::Metrics, 600, now)
+            .await
+            .expect("q")
+            .is_ok()
+    );
+    let over = q.charge(&w, Signal::Metrics, 600, now).await.expect("q");
     let over = over.expect_err("over the workspace quota");
     assert_eq!(over.scope, "workspace");
     assert_eq!(over.retry_after_secs, 86_400 - 100);
     assert!(
-        q.charge(&w, "logs", 600, now).await.expect("q").is_ok(),
+        q.charge(&w, Signal::Logs, 600, now)
+            .await
+            .expect("q")
+            .is_ok(),
         "per signal"
     );
     q.sync(now).await.expect("sync");
     // A second process sees the first one's usage.
     let q2 = Quotas::new(cp.store().clone());
     assert!(
-        q2.charge(&w, "metrics", 600, now)
+        q2.charge(&w, Signal::Metrics, 600, now)
             .await
             .expect("q")
             .is_err()
     );
     assert!(
-        q2.charge(&w, "metrics", 600, now + 86_400)
+        q2.charge(&w, Signal::Metrics, 600, now + 86_400)
             .await
             .expect("q")
             .is_ok(),

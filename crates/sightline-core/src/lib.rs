@@ -1,4 +1,6 @@
-//! Sightline's vocabulary: tenants, label sets, matchers, samples and time.
+//! Sightline's vocabulary: tenants, signals, label sets, matchers, samples
+//! and time, and Go's float formatting ([`gofmt`]), in which Prometheus
+//! writes numbers.
 //!
 //! This crate is pure: no async, no I/O, no clock. Every other crate speaks in
 //! these types. Invariants kept here:
@@ -7,9 +9,11 @@
 //! - a regex [`Matcher`] is always anchored at both ends, as Prometheus anchors it.
 
 pub mod error;
+pub mod gofmt;
 pub mod labels;
 pub mod matcher;
 pub mod sample;
+pub mod signal;
 pub mod tenant;
 pub mod time;
 
@@ -19,4 +23,5 @@ pub use matcher::{MatchOp, Matcher, matches_all};
 pub use sample::{
     STALE_NAN_BITS, Sample, is_stale_nan, lower_bound, sort_dedup, stale_nan, time_window,
 };
+pub use signal::Signal;
 pub use tenant::TenantId;

@@ -28,9 +28,13 @@ impl From<sightline_archive::ArchiveError> for EngineError {
 
 impl From<sightline_plan::PlanError> for EngineError {
     fn from(e: sightline_plan::PlanError) -> Self {
+        use sightline_plan::PlanError as P;
         match e {
-            sightline_plan::PlanError::Limit(m) => EngineError::Execution(m),
-            other => EngineError::BadData(other.to_string()),
+            P::Limit(m) => EngineError::Execution(m),
+            // Prometheus refuses too fine a resolution as bad input.
+            P::Resolution { .. } | P::LabelName(_) | P::TimeRange { .. } => {
+                EngineError::BadData(e.to_string())
+            }
         }
     }
 }
@@ -40,19 +44,33 @@ impl From<sightline_eval::EvalError> for EngineError {
         use sightline_eval::EvalError as E;
         match e {
             E::Unsupported(_) | E::BadQuery(_) => EngineError::BadData(e.to_string()),
-            E::Storage(m) => EngineError::Internal(m),
+            // A tier's failure keeps its kind through the evaluator.
+            E::Storage(t) => EngineError::from(t),
             other => EngineError::Execution(other.to_string()),
         }
     }
 }
 
+/// A storage tier's error by its kind: refused input and a signal a tier
+/// does not hold are bad data (400), a limit is an execution error (422),
+/// an unavailable tier is 503 (ClickHouse down), corrupt data and anything
+/// else internal (500). The message is the tier's own.
+impl From<sightline_plan::TierError> for EngineError {
+    fn from(e: sightline_plan::TierError) -> Self {
+        use sightline_plan::TierErrorKind as K;
+        let msg = e.to_string();
+        match e.kind() {
+            K::BadQuery | K::UnsupportedSignal => EngineError::BadData(msg),
+            K::Limit => EngineError::Execution(msg),
+            K::Unavailable => EngineError::Unavailable(msg),
+            K::Corrupt | K::Internal => EngineError::Internal(msg),
+        }
+    }
+}
+
+/// ClickHouse's errors on the write path, by the same kinds as its reads.
 impl From<sightline_clickhouse::ChError> for EngineError {
     fn from(e: sightline_clickhouse::ChError) -> Self {
-        use sightline_clickhouse::ChError as C;
-        match e {
-            C::BadQuery(m) => EngineError::BadData(m),
-            C::Unavailable(m) => EngineError::Unavailable(format!("clickhouse: {m}")),
-            C::Corrupt(m) => EngineError::Internal(format!("clickhouse returned bad data: {m}")),
-        }
+        EngineError::from(sightline_plan::TierError::from(e))
     }
 }

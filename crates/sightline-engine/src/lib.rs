@@ -7,9 +7,14 @@
 //! Invariants kept here:
 //! - every read goes through [`sightline_plan::Selection`], which carries the
 //!   tenant given by the caller (the API passes the token's tenant);
-//! - head, ClickHouse and archive reads of the same window are merged by
-//!   timestamp, so a sample that is briefly in two places (between a flush's
-//!   write and the head release) is counted once;
+//! - every tier is read through [`sightline_plan::StorageTier`], and the
+//!   engine is one too (`merge.rs`): head, ClickHouse and archive reads of
+//!   the same window are merged by timestamp, so a sample that is briefly in
+//!   two places (between a flush's write and the head release) is counted
+//!   once;
+//! - the evaluator reads through [`TierView`] (`view.rs`), the one
+//!   `Queryable` over a tier, bound to a `ReadScope`, with a deadline; the
+//!   compatibility runner uses the same adapter over ClickHouse;
 //! - a frozen head part leaves the WAL only after every one of its batches
 //!   is stored; each ClickHouse batch carries a deduplication token naming
 //!   this process, the WAL segment, the tenant and the batch, so a retry never
@@ -18,10 +23,13 @@
 
 mod error;
 mod flush;
+mod merge;
 mod query;
+mod view;
 
 pub use error::EngineError;
 pub use query::{Answer, EngineConfig, QueryLimits};
+pub use view::TierView;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -29,7 +37,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use sightline_archive::Archive;
-use sightline_clickhouse::ClickHouse;
+use sightline_clickhouse::{ChError, ClickHouse};
 use sightline_core::TenantId;
 use sightline_ingest::ingestor::OpenStats;
 use sightline_ingest::{IngestError, Ingestor, IngestorConfig, MetricMetadata, WriteBatch};
@@ -94,7 +102,7 @@ impl Engine {
 
     /// The hot tier with its migrations applied, or `None` when none is
     /// configured.
-    pub(crate) async fn hot_tier(&self) -> Result<Option<&ClickHouse>, EngineError> {
+    pub(crate) async fn hot_tier(&self) -> Result<Option<&ClickHouse>, ChError> {
         use std::sync::atomic::Ordering;
         let Some(ch) = &self.hot else {
             return Ok(None);

@@ -7,14 +7,15 @@ mod heap;
 
 use std::collections::HashMap;
 
+use sightline_core::gofmt::format_f;
 use sightline_core::{Labels, Sample};
 
 use crate::EvalError;
 use crate::annotations;
 use crate::ast::{AggOp, AggregateExpr, Expr, Span};
-use crate::engine::{Elem, Ev, Matrix, SeriesV};
+use crate::evaluator::{Elem, Ev, Matrix, SeriesV};
 use crate::functions::{go_max, go_min, string_arg, unparen};
-use crate::util::{format_float_plain, go_quote, kahan_inc, keep_labels, match_labels, quantile};
+use crate::util::{go_quote, kahan_inc, keep_labels, match_labels, quantile};
 
 use heap::{Heap, HeapOrder};
 
@@ -528,7 +529,7 @@ fn count_values(
         let mut counts: HashMap<Labels, usize> = HashMap::new();
         for e in &vals[0] {
             let mut l = e.labels.clone();
-            l.set(&label, &format_float_plain(e.v));
+            l.set(&label, &format_f(e.v));
             let gl = group_labels(&l, without, &grouping);
             let c = counts.entry(gl.clone()).or_insert(0);
             if *c == 0 {

@@ -5,6 +5,8 @@
 
 use std::cell::RefCell;
 
+use sightline_core::gofmt::format_g;
+
 use crate::ast::Span;
 use crate::util::go_quote;
 
@@ -72,7 +74,7 @@ pub(crate) fn invalid_quantile(q: f64, span: Span) -> Annotation {
         AnnotationKind::Warning,
         format!(
             "quantile value should be between 0 and 1, got {}",
-            format_go_g(q)
+            format_g(q)
         ),
         span,
     )
@@ -83,8 +85,8 @@ pub(crate) fn invalid_ratio(r: f64, capped: f64, span: Span) -> Annotation {
         AnnotationKind::Warning,
         format!(
             "ratio value should be between -1 and 1, got {}, capping to {}",
-            format_go_g(r),
-            format_go_g(capped)
+            format_g(r),
+            format_g(capped)
         ),
         span,
     )
@@ -158,91 +160,9 @@ impl Collector {
     }
 }
 
-/// Formats a float as Go's `strconv.FormatFloat(f, 'g', -1, 64)` (and
-/// `fmt`'s `%g`): the shortest round-trip digits, in exponent form when the
-/// decimal exponent is below -4 or at least 6.
-pub(crate) fn format_go_g(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".to_string();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.to_string();
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0" } else { "0" }.to_string();
-    }
-    // Shortest round-trip digits and decimal exponent.
-    let e = format!("{v:e}");
-    let (mantissa, exp) = e.split_once('e').unwrap_or((e.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (neg, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    // For the shortest form Go fixes the precision bound at 6.
-    let eprec = 6;
-    let sign = if neg { "-" } else { "" };
-    if exp < -4 || exp >= eprec {
-        let frac = &digits[1..];
-        let m = if frac.is_empty() {
-            digits[..1].to_string()
-        } else {
-            format!("{}.{}", &digits[..1], frac)
-        };
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{m}e{esign}{:02}", exp.abs());
-    }
-    if exp < 0 {
-        let zeros = "0".repeat((-exp - 1) as usize);
-        return format!("{sign}0.{zeros}{digits}");
-    }
-    let int_len = (exp + 1) as usize;
-    if digits.len() <= int_len {
-        let zeros = "0".repeat(int_len - digits.len());
-        format!("{sign}{digits}{zeros}")
-    } else {
-        format!("{sign}{}.{}", &digits[..int_len], &digits[int_len..])
-    }
-}
-
-/// Go's `labels.FormatOpenMetricsFloat`: like [`format_go_g`], with `.0`
-/// appended to integral values.
-pub(crate) fn format_openmetrics_float(v: f64) -> String {
-    let s = format_go_g(v);
-    if !v.is_finite() || s.contains(['e', '.']) {
-        s
-    } else {
-        format!("{s}.0")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_g_formatting() {
-        for (v, want) in [
-            (1.1, "1.1"),
-            (-1.0, "-1"),
-            (0.5, "0.5"),
-            (100000.0, "100000"),
-            (1e6, "1e+06"),
-            (123456789.0, "1.23456789e+08"),
-            (1e21, "1e+21"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (f64::NAN, "NaN"),
-            (-1.5e-7, "-1.5e-07"),
-        ] {
-            assert_eq!(format_go_g(v), want, "{v}");
-        }
-        assert_eq!(format_openmetrics_float(1.0), "1.0");
-        assert_eq!(format_openmetrics_float(0.0), "0.0");
-        assert_eq!(format_openmetrics_float(0.25), "0.25");
-        assert_eq!(format_openmetrics_float(f64::INFINITY), "+Inf");
-    }
 
     #[test]
     fn render_adds_position() {

@@ -5,14 +5,18 @@
 //! Arithmetic between vectors drops `__name__` at once; arithmetic with a
 //! scalar and `bool` comparisons mark it for removal at the end of the query;
 //! filtering comparisons keep it.
+//!
+//! A tree of binary operators is evaluated from a work list
+//! ([`eval_binary`]), so that chains such as `a or b or ... or z` of any
+//! length cost no stack.
 
 use std::collections::{HashMap, HashSet};
 
 use sightline_core::Labels;
 
 use crate::EvalError;
-use crate::ast::{BinOp, BinaryExpr, GroupSide, ValueType, VectorMatching};
-use crate::engine::{Elem, Ev, Matrix, Vector};
+use crate::ast::{BinOp, BinaryExpr, Expr, GroupSide, ValueType, VectorMatching};
+use crate::evaluator::{Elem, Ev, Matrix, Vector};
 use crate::types::value_type;
 use crate::util::{del_labels, drop_metadata, keep_labels, labels_string, match_labels};
 
@@ -85,19 +89,188 @@ fn elem_op(op: BinOp, l: f64, r: f64) -> Result<(f64, bool), EvalError> {
     })
 }
 
-pub(crate) fn eval_binary(ev: &Ev, b: &BinaryExpr) -> Result<Matrix, EvalError> {
-    let lt = value_type(&b.lhs);
-    let rt = value_type(&b.rhs);
+/// Static types of the binary nodes of one tree of binary operators, by
+/// node address.
+type NodeTypes = HashMap<*const BinaryExpr, ValueType>;
+
+/// The type of an operand: looked up for a binary node, computed for any
+/// other expression.
+fn operand_type(types: &NodeTypes, e: &Expr) -> ValueType {
+    match e {
+        Expr::Binary(b) => types
+            .get(&std::ptr::from_ref(b))
+            .copied()
+            .unwrap_or(ValueType::Vector),
+        other => value_type(other),
+    }
+}
+
+/// The type of every binary node of the tree under `top`, bottom-up from
+/// a work list (each looked at once, so a long chain costs linear time and
+/// no stack).
+fn node_types(top: &BinaryExpr) -> NodeTypes {
+    let mut types = NodeTypes::new();
+    let mut todo: Vec<(&BinaryExpr, bool)> = vec![(top, false)];
+    while let Some((b, operands_typed)) = todo.pop() {
+        if operands_typed {
+            let scalar = operand_type(&types, &b.lhs) == ValueType::Scalar
+                && operand_type(&types, &b.rhs) == ValueType::Scalar;
+            let t = if scalar {
+                ValueType::Scalar
+            } else {
+                ValueType::Vector
+            };
+            types.insert(std::ptr::from_ref(b), t);
+            continue;
+        }
+        todo.push((b, true));
+        for side in [&*b.rhs, &*b.lhs] {
+            if let Expr::Binary(inner) = side {
+                todo.push((inner, false));
+            }
+        }
+    }
+    types
+}
+
+/// One piece of work in [`eval_binary`].
+enum Step<'e> {
+    /// Evaluate an operand.
+    Visit(&'e Expr),
+    /// Apply a node's operator to its two evaluated operands, the last two
+    /// results; `original` is the count of samples held before the first
+    /// operand was evaluated.
+    Apply {
+        b: &'e BinaryExpr,
+        lt: ValueType,
+        rt: ValueType,
+        original: usize,
+    },
+}
+
+/// Evaluates a tree of binary operators (a chain such as `a + b + ... + z`
+/// is one): operands in written order, each node after its operands, with
+/// the checks a node makes before its operands are evaluated made first,
+/// as a recursive evaluation would do them, so errors and sample counts
+/// come out the same. The work waits on a list rather than on the stack,
+/// so a chain of any length costs no stack; only operands that are not
+/// binary expressions are evaluated by recursion ([`Ev::eval`]).
+pub(crate) fn eval_binary(ev: &Ev, top: &BinaryExpr) -> Result<Matrix, EvalError> {
+    if ev.end < ev.start {
+        return Ok(Vec::new());
+    }
+    let types = node_types(top);
+    let mut todo: Vec<Step<'_>> = Vec::new();
+    let mut done: Vec<Matrix> = Vec::new();
+    schedule(ev, top, &types, &mut todo)?;
+    while let Some(step) = todo.pop() {
+        match step {
+            Step::Visit(Expr::Binary(b)) => schedule(ev, b, &types, &mut todo)?,
+            Step::Visit(e) => done.push(ev.eval_matrix(e)?),
+            Step::Apply {
+                b,
+                lt,
+                rt,
+                original,
+            } => {
+                // Both operands were evaluated, and so pushed, before this.
+                let rhs = done.pop().unwrap_or_default();
+                let lhs = done.pop().unwrap_or_default();
+                let m = apply(ev, b, lt, rt, &[lhs, rhs], original)?;
+                // `top` is applied last; `Ev::eval` settles its names, as it
+                // does for every node it evaluates itself.
+                let m = if todo.is_empty() {
+                    m
+                } else {
+                    ev.settle_names(m)?
+                };
+                done.push(m);
+            }
+        }
+    }
+    Ok(done.pop().unwrap_or_default())
+}
+
+/// Checks `b`'s operand types, then queues its application after its
+/// operands.
+fn schedule<'e>(
+    ev: &Ev,
+    b: &'e BinaryExpr,
+    types: &NodeTypes,
+    todo: &mut Vec<Step<'e>>,
+) -> Result<(), EvalError> {
+    let lt = operand_type(types, &b.lhs);
+    let rt = operand_type(types, &b.rhs);
+    check_operands(b, lt, rt)?;
+    todo.push(Step::Apply {
+        b,
+        lt,
+        rt,
+        original: ev.ctx.samples(),
+    });
+    todo.push(Step::Visit(&b.rhs));
+    todo.push(Step::Visit(&b.lhs));
+    Ok(())
+}
+
+/// What a binary expression refuses before its operands are evaluated.
+fn check_operands(b: &BinaryExpr, lt: ValueType, rt: ValueType) -> Result<(), EvalError> {
     let op = b.op;
-    let bool_mod = b.return_bool;
     match (lt, rt) {
         (ValueType::Scalar, ValueType::Scalar) => {
-            if op.is_comparison() && !bool_mod {
+            if op.is_comparison() && !b.return_bool {
                 return Err(EvalError::bad(
                     "comparisons between scalars must use BOOL modifier",
                 ));
             }
-            ev.range_eval(&[&b.lhs, &b.rhs], |v, ts| {
+        }
+        (ValueType::Vector, ValueType::Vector) => {
+            let many_to_many = match &b.matching {
+                Some(m) => card(op, m) == Card::ManyToMany,
+                None => card(op, &VectorMatching::default()) == Card::ManyToMany,
+            };
+            if many_to_many && !op.is_set() {
+                return Err(EvalError::bad(
+                    "many-to-many only allowed for set operators",
+                ));
+            }
+        }
+        (ValueType::Vector, ValueType::Scalar) | (ValueType::Scalar, ValueType::Vector) => {
+            if op.is_set() {
+                return Err(EvalError::bad(format!(
+                    "set operator {:?} not allowed in binary scalar expression",
+                    op.as_str()
+                )));
+            }
+        }
+        _ => return Err(operand_types_error(lt, rt)),
+    }
+    Ok(())
+}
+
+fn operand_types_error(lt: ValueType, rt: ValueType) -> EvalError {
+    EvalError::bad(format!(
+        "binary expression must contain only scalar and instant vector types, got {} and {}",
+        lt.name(),
+        rt.name()
+    ))
+}
+
+/// Applies `b`'s operator at every step to its evaluated operands
+/// (`inputs`: left, right), whose types [`check_operands`] accepted.
+fn apply(
+    ev: &Ev,
+    b: &BinaryExpr,
+    lt: ValueType,
+    rt: ValueType,
+    inputs: &[Matrix],
+    original: usize,
+) -> Result<Matrix, EvalError> {
+    let op = b.op;
+    let bool_mod = b.return_bool;
+    match (lt, rt) {
+        (ValueType::Scalar, ValueType::Scalar) => {
+            ev.range_eval_inputs(original, inputs, |v, ts| {
                 let (Some(l), Some(r)) = (v[0].first(), v[1].first()) else {
                     return Ok(Vec::new());
                 };
@@ -112,12 +285,7 @@ pub(crate) fn eval_binary(ev: &Ev, b: &BinaryExpr) -> Result<Matrix, EvalError> 
         (ValueType::Vector, ValueType::Vector) => {
             let matching = b.matching.clone().unwrap_or_default();
             let card = card(op, &matching);
-            if card == Card::ManyToMany && !op.is_set() {
-                return Err(EvalError::bad(
-                    "many-to-many only allowed for set operators",
-                ));
-            }
-            ev.range_eval(&[&b.lhs, &b.rhs], |v, _| match op {
+            ev.range_eval_inputs(original, inputs, |v, _| match op {
                 BinOp::And => Ok(vector_and(&v[0], &v[1], &matching)),
                 BinOp::Or => Ok(vector_or(&v[0], &v[1], &matching)),
                 BinOp::Unless => Ok(vector_unless(&v[0], &v[1], &matching)),
@@ -125,14 +293,8 @@ pub(crate) fn eval_binary(ev: &Ev, b: &BinaryExpr) -> Result<Matrix, EvalError> 
             })
         }
         (ValueType::Vector, ValueType::Scalar) | (ValueType::Scalar, ValueType::Vector) => {
-            if op.is_set() {
-                return Err(EvalError::bad(format!(
-                    "set operator {:?} not allowed in binary scalar expression",
-                    op.as_str()
-                )));
-            }
             let swap = lt == ValueType::Scalar;
-            ev.range_eval(&[&b.lhs, &b.rhs], |v, _| {
+            ev.range_eval_inputs(original, inputs, |v, _| {
                 let (vec, sc) = if swap { (&v[1], &v[0]) } else { (&v[0], &v[1]) };
                 let Some(s) = sc.first() else {
                     return Ok(Vec::new());
@@ -140,11 +302,7 @@ pub(crate) fn eval_binary(ev: &Ev, b: &BinaryExpr) -> Result<Matrix, EvalError> 
                 vector_scalar(op, vec, s.v, swap, bool_mod)
             })
         }
-        _ => Err(EvalError::bad(format!(
-            "binary expression must contain only scalar and instant vector types, got {} and {}",
-            lt.name(),
-            rt.name()
-        ))),
+        _ => Err(operand_types_error(lt, rt)),
     }
 }
 

@@ -1,8 +1,10 @@
+use sightline_plan::TierError;
 use thiserror::Error;
 
 /// Errors from evaluation. The API maps `Unsupported` and `BadQuery` to
-/// `bad_data`, the others to `execution`.
-#[derive(Debug, Error, Clone, PartialEq)]
+/// `bad_data`, `Storage` by the tier error's kind, the others to
+/// `execution`.
+#[derive(Debug, Error, PartialEq)]
 pub enum EvalError {
     /// A construct Sightline does not evaluate (native histograms, some
     /// experimental functions). The message names the construct.
@@ -18,8 +20,10 @@ pub enum EvalError {
     Execution(String),
     #[error("query processing would load too many samples into memory in query execution")]
     TooManySamples,
+    /// A storage tier could not answer a read; its error keeps its kind
+    /// (bad input, unavailable, limit, …) and its source.
     #[error("storage: {0}")]
-    Storage(String),
+    Storage(#[from] TierError),
 }
 
 impl EvalError {

@@ -14,7 +14,7 @@ use sightline_core::{Labels, METRIC_NAME, MatchOp};
 use crate::EvalError;
 use crate::annotations;
 use crate::ast::{Call, Expr};
-use crate::engine::{Elem, Ev, Matrix, SeriesV, Vector};
+use crate::evaluator::{Elem, Ev, Matrix, SeriesV, Vector};
 use crate::selectors::select_instant;
 use crate::types::check_call;
 use crate::util::cmp_nan_first;

@@ -26,10 +26,14 @@
 //!   with an approximate answer;
 //! - evaluation never panics on input: malformed trees (wrong argument
 //!   types or counts) fail with [`EvalError::BadQuery`];
+//! - evaluation recurses only into nesting (calls, aggregations,
+//!   parentheses, unary signs, subqueries): a tree of binary operators is
+//!   evaluated from a work list (`binary::eval_binary`), so a chain such as
+//!   `a or b or ... or z` costs no stack however long it is;
 //! - the number of samples held at once is counted as Prometheus counts it
 //!   and bounded by [`QueryOptions::max_samples`].
 //!
-//! Layout: `engine` (the step grid, `@`/offset resolution, delayed name
+//! Layout: `evaluator` (the step grid, `@`/offset resolution, delayed name
 //! removal), `selectors` (instant and range selectors, subqueries),
 //! `binary` (operators and vector matching), `aggregate` (aggregation
 //! operators), `functions` (function calls; `functions/range` for functions
@@ -46,8 +50,8 @@ use sightline_promql::ast::Expr;
 mod aggregate;
 mod annotations;
 mod binary;
-mod engine;
 mod error;
+mod evaluator;
 mod functions;
 mod prefetch;
 mod selectors;
@@ -155,6 +159,14 @@ impl GridRequest<'_> {
     pub fn steps(&self) -> usize {
         ((self.end_ms - self.start_ms) / self.step_ms.max(1) + 1).max(0) as usize
     }
+
+    /// The window of samples the grid reads, `[start - range + 1, end]`;
+    /// `None` when it does not fit in an `i64` (nothing is pushed down
+    /// then).
+    pub fn window(&self) -> Option<(i64, i64)> {
+        let lo = self.start_ms.checked_sub(self.range_ms)?.checked_add(1)?;
+        Some((lo, self.end_ms))
+    }
 }
 
 /// One series' values on a grid: `None` where the function has no value.
@@ -233,7 +245,7 @@ pub fn eval_instant_with_annotations(
     opts: &QueryOptions,
     q: &dyn Queryable,
 ) -> Result<(Value, Vec<Annotation>), EvalError> {
-    engine::run_instant(expr, t_ms, opts, q)
+    evaluator::run_instant(expr, t_ms, opts, q)
 }
 
 /// Evaluates `expr` at `start_ms, start_ms + step_ms, ... <= end_ms`, as
@@ -260,5 +272,5 @@ pub fn eval_range_with_annotations(
     opts: &QueryOptions,
     q: &dyn Queryable,
 ) -> Result<(Value, Vec<Annotation>), EvalError> {
-    engine::run_range(expr, start_ms, end_ms, step_ms, opts, q)
+    evaluator::run_range(expr, start_ms, end_ms, step_ms, opts, q)
 }

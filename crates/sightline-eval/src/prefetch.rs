@@ -59,41 +59,42 @@ impl Walk<'_> {
             .push((vs.matchers.clone(), start - offset, end - offset));
     }
 
+    /// Every selector under `e`, in written order. The nodes wait on a work
+    /// list (children pushed in reverse), so no tree costs stack.
     fn walk(&mut self, e: &Expr, path: SubqueryPath) {
-        match e {
-            Expr::Number { .. } | Expr::String { .. } => {}
-            Expr::Vector(vs) => self.selector(vs, None, path),
-            Expr::Matrix(ms) => self.selector(&ms.vector, Some(ms.range), path),
-            Expr::Subquery(sq) => {
-                let inner = match self.resolve(sq.at) {
-                    Some(t) => SubqueryPath {
-                        offset: sq.offset.unwrap_or(0),
-                        range: sq.range,
-                        at: Some(t),
-                    },
-                    None => SubqueryPath {
-                        offset: path.offset + sq.offset.unwrap_or(0),
-                        range: path.range + sq.range,
-                        at: path.at,
-                    },
-                };
-                self.walk(&sq.expr, inner);
-            }
-            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.walk(expr, path),
-            Expr::Binary(b) => {
-                self.walk(&b.lhs, path);
-                self.walk(&b.rhs, path);
-            }
-            Expr::Aggregate(a) => {
-                if let Some(p) = &a.param {
-                    self.walk(p, path);
+        let mut todo: Vec<(&Expr, SubqueryPath)> = vec![(e, path)];
+        while let Some((e, path)) = todo.pop() {
+            match e {
+                Expr::Number { .. } | Expr::String { .. } => {}
+                Expr::Vector(vs) => self.selector(vs, None, path),
+                Expr::Matrix(ms) => self.selector(&ms.vector, Some(ms.range), path),
+                Expr::Subquery(sq) => {
+                    let inner = match self.resolve(sq.at) {
+                        Some(t) => SubqueryPath {
+                            offset: sq.offset.unwrap_or(0),
+                            range: sq.range,
+                            at: Some(t),
+                        },
+                        None => SubqueryPath {
+                            offset: path.offset + sq.offset.unwrap_or(0),
+                            range: path.range + sq.range,
+                            at: path.at,
+                        },
+                    };
+                    todo.push((&sq.expr, inner));
                 }
-                self.walk(&a.expr, path);
-            }
-            Expr::Call(c) => {
-                for a in &c.args {
-                    self.walk(a, path);
+                Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => todo.push((expr, path)),
+                Expr::Binary(b) => {
+                    todo.push((&b.rhs, path));
+                    todo.push((&b.lhs, path));
                 }
+                Expr::Aggregate(a) => {
+                    todo.push((&a.expr, path));
+                    if let Some(p) = &a.param {
+                        todo.push((p, path));
+                    }
+                }
+                Expr::Call(c) => todo.extend(c.args.iter().rev().map(|a| (a, path))),
             }
         }
     }

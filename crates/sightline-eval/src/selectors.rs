@@ -11,7 +11,7 @@ use sightline_core::{Labels, Sample, is_stale_nan};
 
 use crate::EvalError;
 use crate::ast::{MatrixSelector, Subquery, VectorSelector};
-use crate::engine::{Ev, Matrix, SeriesV};
+use crate::evaluator::{Ev, Matrix, SeriesV};
 
 /// One selected series at each step: `(step time, sample time, value)`.
 pub(crate) struct InstantSeries {
@@ -81,10 +81,21 @@ pub(crate) fn eval_vector_selector(ev: &Ev, vs: &VectorSelector) -> Result<Matri
         .collect())
 }
 
+/// One series of a range vector, as a function over it reads it.
+pub(crate) struct RangeSeries {
+    pub labels: Labels,
+    pub points: Vec<Sample>,
+    /// The series is already marked for `__name__` removal: a subquery's
+    /// series whose expression changed the values' meaning (`abs(x)[5m:]`),
+    /// under delayed name removal. Even a function that keeps the name of
+    /// its input (`last_over_time`) must then leave it marked.
+    pub drop_name: bool,
+}
+
 /// Series for a function over a range vector: every series' points, and
 /// how to find the window for a step.
 pub(crate) struct RangeInput {
-    pub series: Vec<(Labels, Vec<Sample>)>,
+    pub series: Vec<RangeSeries>,
     pub range: i64,
     pub offset: i64,
     pub at: Option<i64>,
@@ -116,13 +127,14 @@ pub(crate) fn range_selector_input(ev: &Ev, ms: &MatrixSelector) -> Result<Range
         .select(&vs.matchers, lo_ref - ms.range + 1, hi_ref)?;
     let series = raw
         .into_iter()
-        .map(|s| {
-            let pts: Vec<Sample> = s
+        .map(|s| RangeSeries {
+            labels: s.labels,
+            points: s
                 .samples
                 .into_iter()
                 .filter(|p| !is_stale_nan(p.v))
-                .collect();
-            (s.labels, pts)
+                .collect(),
+            drop_name: false,
         })
         .collect();
     Ok(RangeInput {
@@ -146,16 +158,16 @@ pub(crate) fn eval_matrix_selector(ev: &Ev, ms: &MatrixSelector) -> Result<Matri
     let input = range_selector_input(ev, ms)?;
     let end = input.window_end(ev.start);
     let mut out = Vec::new();
-    for (labels, pts) in &input.series {
-        let w = window(pts, end, input.range);
+    for s in &input.series {
+        let w = window(&s.points, end, input.range);
         if w.is_empty() {
             continue;
         }
         ev.ctx.add_samples(w.len())?;
         out.push(SeriesV {
-            labels: labels.clone(),
+            labels: s.labels.clone(),
             points: w.to_vec(),
-            drop_name: false,
+            drop_name: s.drop_name,
         });
     }
     Ok(out)
@@ -211,13 +223,14 @@ impl From<SubqueryResult> for RangeInput {
             series: r
                 .matrix
                 .into_iter()
-                .map(|s| {
-                    let pts = s
+                .map(|s| RangeSeries {
+                    labels: s.labels,
+                    points: s
                         .points
                         .into_iter()
                         .filter(|p| !is_stale_nan(p.v))
-                        .collect();
-                    (s.labels, pts)
+                        .collect(),
+                    drop_name: s.drop_name,
                 })
                 .collect(),
             range: r.range,

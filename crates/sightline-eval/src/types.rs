@@ -125,23 +125,54 @@ pub(crate) fn lookup(name: &str) -> Option<&'static FuncSig> {
     FUNCS.iter().find(|f| f.name == name)
 }
 
-/// The type of an expression's result.
+/// The type of an expression's result. A binary expression is a scalar
+/// when all its operands are; they are looked at from a work list, so a
+/// chain of any length costs no stack.
 pub(crate) fn value_type(e: &Expr) -> ValueType {
+    let mut pending: Vec<&Expr> = Vec::new();
+    let mut binary = false;
+    let mut e = e;
+    loop {
+        match e {
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => e = expr,
+            Expr::Binary(b) => {
+                binary = true;
+                match &*b.lhs {
+                    Expr::Paren { .. } | Expr::Unary { .. } | Expr::Binary(_) => {
+                        pending.push(&b.lhs);
+                    }
+                    lhs if operand_type(lhs) != S => return V,
+                    _ => {}
+                }
+                e = &b.rhs;
+            }
+            operand => {
+                let t = operand_type(operand);
+                if !binary {
+                    return t;
+                }
+                if t != S {
+                    return V;
+                }
+                match pending.pop() {
+                    Some(next) => e = next,
+                    None => return S,
+                }
+            }
+        }
+    }
+}
+
+/// The type of an expression that is not a parenthesis, unary or binary
+/// expression (for those, [`value_type`]).
+fn operand_type(e: &Expr) -> ValueType {
     match e {
         Expr::Number { .. } => S,
         Expr::String { .. } => Str,
-        Expr::Vector(_) => V,
+        Expr::Vector(_) | Expr::Aggregate(_) => V,
         Expr::Matrix(_) | Expr::Subquery(_) => M,
-        Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => value_type(expr),
-        Expr::Binary(b) => {
-            if value_type(&b.lhs) == S && value_type(&b.rhs) == S {
-                S
-            } else {
-                V
-            }
-        }
-        Expr::Aggregate(_) => V,
         Expr::Call(c) => lookup(&c.func).map_or(V, |f| f.ret),
+        Expr::Paren { .. } | Expr::Unary { .. } | Expr::Binary(_) => value_type(e),
     }
 }
 

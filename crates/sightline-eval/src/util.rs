@@ -1,5 +1,6 @@
 //! Small numeric and label helpers shared by the evaluator's modules.
 
+use sightline_core::gofmt::format_g;
 use sightline_core::{Labels, METRIC_NAME};
 
 /// Labels that carry a series' identity metadata rather than dimensions;
@@ -104,16 +105,14 @@ pub(crate) fn go_quote(v: &str) -> String {
     s
 }
 
-/// Formats a float as Go's `strconv.FormatFloat(f, 'f', -1, 64)`.
-pub(crate) fn format_float_plain(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_string()
-    } else if v == f64::INFINITY {
-        "+Inf".to_string()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".to_string()
+/// Go's `labels.FormatOpenMetricsFloat`: Go's `'g'` form
+/// ([`format_g`]), with `.0` appended to integral values.
+pub(crate) fn format_openmetrics_float(v: f64) -> String {
+    let s = format_g(v);
+    if !v.is_finite() || s.contains(['e', '.']) {
+        s
     } else {
-        format!("{v}")
+        format!("{s}.0")
     }
 }
 
@@ -147,4 +146,19 @@ pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
     let upper = (lower + 1.0).min(n - 1.0);
     let weight = rank - rank.floor();
     values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openmetrics_floats() {
+        assert_eq!(format_openmetrics_float(1.0), "1.0");
+        assert_eq!(format_openmetrics_float(0.0), "0.0");
+        assert_eq!(format_openmetrics_float(0.25), "0.25");
+        assert_eq!(format_openmetrics_float(1e6), "1e+06");
+        assert_eq!(format_openmetrics_float(f64::INFINITY), "+Inf");
+        assert_eq!(format_openmetrics_float(f64::NAN), "NaN");
+    }
 }

@@ -3,7 +3,7 @@
 //! Prometheus's `promql-delayed-name-removal` and its test scripts).
 
 use sightline_core::{Labels, Sample};
-use sightline_eval::{MemStorage, QueryOptions, Value, eval_instant};
+use sightline_eval::{MemStorage, QueryOptions, Value, eval_instant, eval_range};
 
 fn storage() -> MemStorage {
     let mut m = MemStorage::new();
@@ -45,4 +45,71 @@ fn both_modes_drop_the_name_from_the_answer() {
         labels_of("x_total > 1", false),
         vec![r#"{__name__="x_total", job="a"}"#]
     );
+}
+
+fn series_labels_of_range(q: &str, delayed: bool) -> Vec<String> {
+    let expr = sightline_promql::parse(q).expect("parses");
+    let opts = QueryOptions {
+        delayed_name_removal: delayed,
+        ..QueryOptions::default()
+    };
+    match eval_range(&expr, 60_000, 140_000, 40_000, &opts, &storage()).expect("evaluates") {
+        Value::Matrix(m) => m.iter().map(|s| s.labels.to_string()).collect(),
+        other => panic!("not a matrix: {other:?}"),
+    }
+}
+
+/// `last_over_time` and `first_over_time` keep the name of their input, as
+/// an offset would, but a subquery of a name-dropping expression has no
+/// name to keep: removed already, or (delayed) marked for removal, a mark
+/// the keeper must pass on. Prometheus 3 answers `{job="a"}` in both modes.
+#[test]
+fn a_keeper_over_a_subquery_of_a_name_dropping_expression_has_no_name() {
+    let named = vec![r#"{__name__="x_total", job="a"}"#];
+    let nameless = vec![r#"{job="a"}"#];
+    for delayed in [false, true] {
+        for keeper in ["last_over_time", "first_over_time"] {
+            for inner in [
+                "abs(x_total)",
+                "(x_total * 2)",
+                "(-x_total)",
+                "sum by (job) (x_total)",
+                "rate(x_total[1m])",
+            ] {
+                let q = format!("{keeper}({inner}[1m:15s])");
+                assert_eq!(labels_of(&q, delayed), nameless, "{q}, delayed {delayed}");
+                assert_eq!(
+                    series_labels_of_range(&q, delayed),
+                    nameless,
+                    "{q} as a range query, delayed {delayed}"
+                );
+            }
+            for inner in ["x_total", "(x_total > 1)", "last_over_time(x_total[1m])"] {
+                let q = format!("{keeper}({inner}[1m:15s])");
+                assert_eq!(labels_of(&q, delayed), named, "{q}, delayed {delayed}");
+                assert_eq!(
+                    series_labels_of_range(&q, delayed),
+                    named,
+                    "{q} as a range query, delayed {delayed}"
+                );
+            }
+            // The mark survives a subquery of a subquery.
+            let q = format!("{keeper}(last_over_time(abs(x_total)[1m:15s])[1m:15s])");
+            assert_eq!(labels_of(&q, delayed), nameless, "{q}, delayed {delayed}");
+            let q = format!("{keeper}(last_over_time(x_total[1m:15s])[1m:15s])");
+            assert_eq!(labels_of(&q, delayed), named, "{q}, delayed {delayed}");
+        }
+        // Every other range function drops the name either way.
+        for f in ["max_over_time", "sum_over_time", "rate", "changes", "deriv"] {
+            for inner in ["x_total", "abs(x_total)"] {
+                let q = format!("{f}({inner}[1m:15s])");
+                assert_eq!(labels_of(&q, delayed), nameless, "{q}, delayed {delayed}");
+            }
+        }
+    }
+    // Only a query that reads the name part-way tells the modes apart.
+    let q =
+        r#"label_replace(last_over_time(abs(x_total)[1m:15s]), "was", "$1", "__name__", "(.*)")"#;
+    assert_eq!(labels_of(q, false), nameless);
+    assert_eq!(labels_of(q, true), vec![r#"{job="a", was="x_total"}"#]);
 }

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use sightline_core::{
-    Labels, MatchOp, Matcher, Sample, TenantId, matches_all, sort_dedup, time_window,
+    Labels, MatchOp, Matcher, Sample, Signal, TenantId, matches_all, sort_dedup, time_window,
 };
+use sightline_plan::{Selection, SeriesSamples, StorageTier, TierError, check_signal};
 
 use crate::record::WriteBatch;
 
@@ -298,10 +299,72 @@ impl Head {
     }
 }
 
+/// How the head names itself in errors.
+const TIER: &str = "head";
+
+/// The head as a storage tier: metrics only, and reads that cannot fail
+/// otherwise (label names and values come from its series).
+impl StorageTier for Head {
+    async fn select(&self, sel: &Selection) -> Result<Vec<SeriesSamples>, TierError> {
+        check_signal(sel, Signal::Metrics, TIER)?;
+        Ok(Head::select(
+            self,
+            sel.tenant(),
+            sel.matchers(),
+            sel.start_ms(),
+            sel.end_ms(),
+        ))
+    }
+
+    async fn series(&self, sel: &Selection) -> Result<Vec<Labels>, TierError> {
+        check_signal(sel, Signal::Metrics, TIER)?;
+        Ok(Head::series(
+            self,
+            sel.tenant(),
+            sel.matchers(),
+            sel.start_ms(),
+            sel.end_ms(),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::record::SeriesRecord;
+
+    /// Through the tier trait: the same answer as the head's own reads,
+    /// and a refusal (never an empty answer) for a signal it does not hold.
+    #[tokio::test]
+    async fn answers_as_a_tier() {
+        let tenant = TenantId::new("t").expect("valid");
+        let head = Head::new();
+        let up = l(&[("__name__", "up"), ("job", "a")]);
+        head.apply(&WriteBatch {
+            tenant: tenant.clone(),
+            series: vec![SeriesRecord {
+                labels: up.clone(),
+                samples: vec![Sample { t: 10, v: 1.0 }],
+            }],
+            metadata: vec![],
+        });
+        let sel = Selection::new(tenant.clone(), vec![], 0, 100).expect("selection");
+        let got = StorageTier::select(&head, &sel).await.expect("select");
+        assert_eq!(got, vec![(up.clone(), vec![Sample { t: 10, v: 1.0 }])]);
+        assert_eq!(
+            StorageTier::series(&head, &sel).await.expect("series"),
+            vec![up]
+        );
+        assert_eq!(
+            head.label_values(&sel, "job").await.expect("values"),
+            vec!["a".to_string()]
+        );
+        let logs = Selection::for_signal(tenant, Signal::Logs, vec![], 0, 100).expect("selection");
+        let err = StorageTier::select(&head, &logs)
+            .await
+            .expect_err("refused");
+        assert_eq!(err.kind(), sightline_plan::TierErrorKind::UnsupportedSignal);
+    }
 
     fn l(pairs: &[(&str, &str)]) -> Labels {
         Labels::from_pairs(pairs.iter().copied()).expect("valid")

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use crate::IngestError;
+use crate::error::{IngestError, Overload};
 use crate::head::{Head, HeadData};
 use crate::record::WriteBatch;
 use crate::wal::{self, SegmentWriter};
@@ -146,7 +146,8 @@ impl Ingestor {
     }
 
     /// Writes a batch durably. Returns once it is in the WAL (synced) and
-    /// visible in the head.
+    /// visible in the head. A refusal (`Overloaded`, with its reason) is
+    /// counted by the caller.
     pub async fn write(&self, batch: WriteBatch) -> Result<(), IngestError> {
         if batch.series.is_empty() && batch.metadata.is_empty() {
             return Ok(());
@@ -159,20 +160,24 @@ impl Ingestor {
         }
         let on_disk = self.wal_bytes.load(Ordering::SeqCst);
         if on_disk >= self.cfg.max_wal_bytes {
-            metrics::counter!("sightline_ingest_refused_total", "tenant" => batch.tenant.to_string(), "reason" => "wal_full").increment(1);
-            return Err(IngestError::Overloaded(format!(
-                "the write-ahead log holds {on_disk} bytes not yet stored (budget {}); retry later",
-                self.cfg.max_wal_bytes
-            )));
+            return Err(IngestError::Overloaded {
+                reason: Overload::WalFull,
+                message: format!(
+                    "the write-ahead log holds {on_disk} bytes not yet stored (budget {}); retry later",
+                    self.cfg.max_wal_bytes
+                ),
+            });
         }
         let before = self.pending.fetch_add(size, Ordering::SeqCst);
         if before + size > self.cfg.max_pending_bytes && before > 0 {
             self.pending.fetch_sub(size, Ordering::SeqCst);
-            metrics::counter!("sightline_ingest_refused_total", "tenant" => batch.tenant.to_string(), "reason" => "wal_backlog").increment(1);
-            return Err(IngestError::Overloaded(format!(
-                "{before} bytes already wait for the write-ahead log (limit {})",
-                self.cfg.max_pending_bytes
-            )));
+            return Err(IngestError::Overloaded {
+                reason: Overload::WalBacklog,
+                message: format!(
+                    "{before} bytes already wait for the write-ahead log (limit {})",
+                    self.cfg.max_pending_bytes
+                ),
+            });
         }
         let (ack, rx) = oneshot::channel();
         if self
@@ -378,7 +383,16 @@ mod tests {
             }
             assert!(accepted < 1_000, "the budget never bit");
         };
-        assert!(matches!(refused, IngestError::Overloaded(_)), "{refused}");
+        assert!(
+            matches!(
+                refused,
+                IngestError::Overloaded {
+                    reason: Overload::WalFull,
+                    ..
+                }
+            ),
+            "{refused}"
+        );
         assert!(ing.wal_bytes() >= 1_000);
         // The refused write is not in the head.
         let a = TenantId::new("a").expect("valid");

@@ -10,22 +10,28 @@
 //!   a label that looks like a tenant is just a label of that tenant;
 //! - a torn or corrupt WAL tail is detected by length and CRC and cut, never
 //!   replayed;
+//! - every WAL record names its kind and encoding version in its first
+//!   byte; records of every earlier format still replay, and a kind or
+//!   version this build does not know is an error, never a guess;
 //! - bad input is an error, never a panic, and nothing of a rejected request
 //!   is written.
 //!
-//! This crate does not know about Parquet, queries or HTTP: the engine
-//! freezes the head, writes the frozen part elsewhere and then releases it.
+//! The head answers reads as a [`sightline_plan::StorageTier`] (metrics
+//! only), of a tenant-carrying `Selection` like every other tier.
+//!
+//! This crate does not know about Parquet, query languages, tokens or HTTP:
+//! the engine freezes the head, writes the frozen part elsewhere and then
+//! releases it; what a token may write (scope, quotas, the series cap) is
+//! the gateway's (`sightline-gateway`).
 
-pub mod cardinality;
 pub mod error;
 pub mod head;
 pub mod ingestor;
-pub mod policy;
 pub mod record;
 pub mod remote_write;
 pub mod wal;
 
-pub use error::IngestError;
+pub use error::{IngestError, Overload};
 pub use head::{Head, HeadData, MetricMetadata, TenantHead};
 pub use ingestor::{Frozen, Ingestor, IngestorConfig};
 pub use record::{SeriesRecord, WriteBatch};

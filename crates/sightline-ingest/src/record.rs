@@ -1,10 +1,110 @@
 //! The decoded form of a write, and its compact binary encoding in the WAL.
+//!
+//! Every record starts with one header byte: the record's kind in the high
+//! four bits and the version of that kind's encoding in the low four. The
+//! first records were written with the byte `1` and nothing else to tell
+//! them apart; that byte reads as kind 0 (metrics), version 1, so those WAL
+//! files replay unchanged and a metrics record is still encoded byte for
+//! byte as it always was.
 
 use bytes::{Buf, BufMut};
 use sightline_core::{Label, Labels, Sample, TenantId};
 
 use crate::IngestError;
 use crate::head::MetricMetadata;
+
+/// What a WAL record holds: the high four bits of its header byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    /// A [`WriteBatch`] of series, samples and metric metadata.
+    Metrics,
+    /// Reserved for log records; not written or read yet.
+    Logs,
+    /// Reserved for span records; not written or read yet.
+    Spans,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Metrics => "metrics",
+            RecordKind::Logs => "logs",
+            RecordKind::Spans => "spans",
+        }
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            RecordKind::Metrics => 0,
+            RecordKind::Logs => 1,
+            RecordKind::Spans => 2,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<RecordKind> {
+        match code {
+            0 => Some(RecordKind::Metrics),
+            1 => Some(RecordKind::Logs),
+            2 => Some(RecordKind::Spans),
+            _ => None,
+        }
+    }
+
+    /// The version of this kind's encoding written now.
+    pub fn current_version(self) -> u8 {
+        match self {
+            RecordKind::Metrics => METRICS_VERSION,
+            RecordKind::Logs | RecordKind::Spans => 1,
+        }
+    }
+}
+
+/// The encoding version of metrics records (the only one there has been).
+pub const METRICS_VERSION: u8 = 1;
+
+/// The first byte of every WAL record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordHeader {
+    pub kind: RecordKind,
+    /// 1 to 15.
+    pub version: u8,
+}
+
+impl RecordHeader {
+    /// The header of a record of `kind` in its current encoding.
+    pub fn current(kind: RecordKind) -> RecordHeader {
+        RecordHeader {
+            kind,
+            version: kind.current_version(),
+        }
+    }
+
+    pub fn to_byte(self) -> u8 {
+        (self.kind.code() << 4) | (self.version & 0x0f)
+    }
+
+    /// Reads a header byte; an unknown kind or version 0 is an error.
+    pub fn from_byte(b: u8) -> Result<RecordHeader, IngestError> {
+        let kind = RecordKind::from_code(b >> 4).ok_or_else(|| {
+            IngestError::BadInput(format!("wal record: unknown record kind {}", b >> 4))
+        })?;
+        let version = b & 0x0f;
+        if version == 0 {
+            return Err(IngestError::BadInput(
+                "wal record: unknown format version 0".into(),
+            ));
+        }
+        Ok(RecordHeader { kind, version })
+    }
+
+    /// The header of an encoded record.
+    pub fn of(payload: &[u8]) -> Result<RecordHeader, IngestError> {
+        match payload.first() {
+            Some(&b) => RecordHeader::from_byte(b),
+            None => Err(IngestError::BadInput("wal record: empty".into())),
+        }
+    }
+}
 
 /// One series and its new samples.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,9 +126,9 @@ impl WriteBatch {
         self.series.iter().map(|s| s.samples.len()).sum()
     }
 
-    /// Encodes the batch as a WAL payload.
+    /// Encodes the batch as a WAL payload: a metrics record.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.put_u8(1); // format version
+        out.put_u8(RecordHeader::current(RecordKind::Metrics).to_byte());
         put_str16(out, self.tenant.as_str());
         out.put_u32_le(self.series.len() as u32);
         for s in &self.series {
@@ -52,11 +152,26 @@ impl WriteBatch {
         }
     }
 
-    /// Decodes a WAL payload written by [`WriteBatch::encode`].
+    /// Decodes a WAL payload written by [`WriteBatch::encode`] (any
+    /// version); a record of another kind is an error.
     pub fn decode(mut b: &[u8]) -> Result<WriteBatch, IngestError> {
         let bad = |what: &str| IngestError::BadInput(format!("wal record: {what}"));
-        if b.remaining() < 1 || b.get_u8() != 1 {
-            return Err(bad("unknown format version"));
+        let header = RecordHeader::of(b)?;
+        b.advance(1);
+        match header.kind {
+            RecordKind::Metrics if header.version == METRICS_VERSION => {}
+            RecordKind::Metrics => {
+                return Err(bad(&format!(
+                    "unknown format version {} of a metrics record",
+                    header.version
+                )));
+            }
+            RecordKind::Logs | RecordKind::Spans => {
+                return Err(bad(&format!(
+                    "{} records are not supported by this version",
+                    header.kind.as_str()
+                )));
+            }
         }
         let tenant = TenantId::new(get_str16(&mut b)?).map_err(|e| bad(&e.to_string()))?;
         let n = get_u32(&mut b)? as usize;
@@ -189,5 +304,118 @@ mod tests {
                 "prefix {cut} decoded"
             );
         }
+    }
+
+    /// A record as the first WAL format wrote it, byte by byte: version byte
+    /// 1, tenant "t", one series `{__name__="up"}` with one sample (t=5,
+    /// v=2.0), no metadata.
+    fn first_format_record() -> Vec<u8> {
+        let mut b = vec![1u8];
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.extend_from_slice(b"t");
+        b.extend_from_slice(&1u32.to_le_bytes()); // series
+        b.extend_from_slice(&1u16.to_le_bytes()); // labels
+        b.extend_from_slice(&8u16.to_le_bytes());
+        b.extend_from_slice(b"__name__");
+        b.extend_from_slice(&2u32.to_le_bytes());
+        b.extend_from_slice(b"up");
+        b.extend_from_slice(&1u32.to_le_bytes()); // samples
+        b.extend_from_slice(&5i64.to_le_bytes());
+        b.extend_from_slice(&2.0f64.to_bits().to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes()); // metadata
+        b
+    }
+
+    fn one_sample_batch() -> WriteBatch {
+        WriteBatch {
+            tenant: TenantId::new("t").expect("valid"),
+            series: vec![SeriesRecord {
+                labels: Labels::from_pairs([("__name__", "up")]).expect("valid"),
+                samples: vec![Sample { t: 5, v: 2.0 }],
+            }],
+            metadata: vec![],
+        }
+    }
+
+    #[test]
+    fn records_of_the_first_format_still_decode_as_metrics() {
+        let old = first_format_record();
+        assert_eq!(
+            RecordHeader::of(&old).expect("header"),
+            RecordHeader {
+                kind: RecordKind::Metrics,
+                version: 1,
+            }
+        );
+        assert_eq!(
+            WriteBatch::decode(&old).expect("decodes"),
+            one_sample_batch()
+        );
+    }
+
+    #[test]
+    fn the_current_format_round_trips_with_its_header() {
+        let batch = one_sample_batch();
+        let mut buf = Vec::new();
+        batch.encode(&mut buf);
+        assert_eq!(
+            RecordHeader::of(&buf).expect("header"),
+            RecordHeader::current(RecordKind::Metrics)
+        );
+        assert_eq!(WriteBatch::decode(&buf).expect("decodes"), batch);
+        // Metrics records are still written as the first format wrote them.
+        assert_eq!(buf, first_format_record());
+    }
+
+    #[test]
+    fn headers_round_trip_for_every_kind() {
+        for kind in [RecordKind::Metrics, RecordKind::Logs, RecordKind::Spans] {
+            for version in 1..=15u8 {
+                let h = RecordHeader { kind, version };
+                assert_eq!(RecordHeader::from_byte(h.to_byte()).expect("known"), h);
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_or_reserved_kinds_and_unknown_versions_are_errors() {
+        let record = first_format_record();
+        let body = &record[1..];
+        let with_header = |h: u8| {
+            let mut b = vec![h];
+            b.extend_from_slice(body);
+            b
+        };
+        // Every header byte: decodes only as metrics version 1, never panics.
+        for h in 0..=u8::MAX {
+            let got = WriteBatch::decode(&with_header(h));
+            assert_eq!(got.is_ok(), h == 0x01, "header byte {h:#04x}");
+        }
+        let msg = |h: u8| match WriteBatch::decode(&with_header(h)) {
+            Err(IngestError::BadInput(m)) => m,
+            other => panic!("header byte {h:#04x}: {other:?}"),
+        };
+        assert!(
+            msg(0x11).contains("logs records are not supported"),
+            "{}",
+            msg(0x11)
+        );
+        assert!(
+            msg(0x21).contains("spans records are not supported"),
+            "{}",
+            msg(0x21)
+        );
+        assert!(msg(0x31).contains("unknown record kind 3"), "{}", msg(0x31));
+        assert!(
+            msg(0x02).contains("unknown format version 2"),
+            "{}",
+            msg(0x02)
+        );
+        assert!(
+            msg(0x00).contains("unknown format version 0"),
+            "{}",
+            msg(0x00)
+        );
+        assert!(WriteBatch::decode(&[]).is_err());
     }
 }

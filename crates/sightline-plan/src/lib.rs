@@ -4,11 +4,23 @@
 //! Architecture invariant: a [`Selection`] — the only thing storage accepts —
 //! cannot be built without a [`TenantId`]; its fields are private and the
 //! tenant is not an `Option`. Storage code takes `&Selection`, so a read
-//! without a tenant predicate does not type-check.
+//! without a tenant predicate does not type-check. A selection also names
+//! its [`Signal`]; a tier that does not hold it refuses the read.
 //!
-//! This crate is pure: no I/O, no clock, no async.
+//! Every tier answers selections through one trait, [`StorageTier`]
+//! (`tier.rs`), with one error type, [`TierError`], whose kind callers turn
+//! into a status.
+//!
+//! This crate is pure: no I/O, no clock, no runtime. `StorageTier`'s
+//! methods return futures, which need no runtime to declare.
 
-use sightline_core::{Matcher, TenantId};
+mod tier;
+
+pub use tier::{
+    Grid, GridRow, Grouping, SeriesSamples, StorageTier, TierError, TierErrorKind, check_signal,
+};
+
+use sightline_core::{Matcher, Signal, TenantId};
 use thiserror::Error;
 
 /// Errors raised while planning a query.
@@ -20,6 +32,29 @@ pub enum PlanError {
     TimeRange { start: i64, end: i64 },
     #[error("{0}")]
     Limit(String),
+    /// A range query whose `(end - start) / step` passes the most points a
+    /// series may have; worded as Prometheus words it (`11,000`).
+    #[error(
+        "exceeded maximum resolution of {} points per timeseries. Try decreasing the query resolution (?step=XX)",
+        grouped(.max)
+    )]
+    Resolution { max: i64 },
+}
+
+/// An integer with a comma between groups of three digits: `11,000`.
+fn grouped(n: &i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if *n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Longest label name the planner lets through.
@@ -36,20 +71,33 @@ pub fn check_label_name(name: &str) -> Result<(), PlanError> {
     Ok(())
 }
 
-/// One read from storage: a tenant, matchers and an inclusive time window.
+/// One read from storage: a tenant, a signal, matchers and an inclusive
+/// time window.
 #[derive(Debug, Clone)]
 pub struct Selection {
     tenant: TenantId,
+    signal: Signal,
     matchers: Vec<Matcher>,
     start_ms: i64,
     end_ms: i64,
 }
 
 impl Selection {
-    /// Builds a selection after checking every matcher's label name and the
-    /// window.
+    /// A selection of metrics, after checking every matcher's label name
+    /// and the window.
     pub fn new(
         tenant: TenantId,
+        matchers: Vec<Matcher>,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Self, PlanError> {
+        Selection::for_signal(tenant, Signal::Metrics, matchers, start_ms, end_ms)
+    }
+
+    /// A selection of `signal`, checked as [`Selection::new`] checks one.
+    pub fn for_signal(
+        tenant: TenantId,
+        signal: Signal,
         matchers: Vec<Matcher>,
         start_ms: i64,
         end_ms: i64,
@@ -65,6 +113,7 @@ impl Selection {
         }
         Ok(Selection {
             tenant,
+            signal,
             matchers,
             start_ms,
             end_ms,
@@ -73,6 +122,11 @@ impl Selection {
 
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
+    }
+
+    /// The kind of telemetry read.
+    pub fn signal(&self) -> Signal {
+        self.signal
     }
 
     pub fn matchers(&self) -> &[Matcher] {
@@ -129,7 +183,7 @@ impl ReadScope {
         &self.required
     }
 
-    /// A selection of this scope: `matchers` and the scope's own.
+    /// A metrics selection of this scope: `matchers` and the scope's own.
     pub fn select(
         &self,
         mut matchers: Vec<Matcher>,
@@ -179,10 +233,9 @@ pub fn check_range(
     // the limit bounds (end - start) / step.
     let intervals = (i128::from(end_ms) - i128::from(start_ms)) / i128::from(step_ms);
     if intervals > i128::from(limits.max_points_per_series) {
-        return Err(PlanError::Limit(format!(
-            "exceeded maximum resolution of {} points per timeseries. Try decreasing the query resolution (?step=XX)",
-            limits.max_points_per_series
-        )));
+        return Err(PlanError::Resolution {
+            max: limits.max_points_per_series,
+        });
     }
     Ok(())
 }
@@ -225,8 +278,30 @@ mod tests {
     fn range_limits() {
         let l = PlanLimits::default();
         assert!(check_range(0, 11_000, 1, &l).is_ok());
-        assert!(check_range(0, 11_001, 1, &l).is_err());
+        assert_eq!(
+            check_range(0, 11_001, 1, &l),
+            Err(PlanError::Resolution { max: 11_000 })
+        );
+        assert_eq!(
+            PlanError::Resolution { max: 11_000 }.to_string(),
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"
+        );
         assert!(check_range(-9_100_000_000_000_000, 9_100_000_000_000_000, 1, &l).is_err());
         assert!(check_range(0, 10, 0, &l).is_err());
+    }
+
+    #[test]
+    fn limits_print_with_thousands_separators() {
+        for (n, s) in [
+            (0, "0"),
+            (100, "100"),
+            (1_000, "1,000"),
+            (11_000, "11,000"),
+            (1_234_567, "1,234,567"),
+            (-5_000, "-5,000"),
+            (i64::MIN, "-9,223,372,036,854,775,808"),
+        ] {
+            assert_eq!(grouped(&n), s);
+        }
     }
 }

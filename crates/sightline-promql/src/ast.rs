@@ -3,6 +3,16 @@
 //! Every node that can be named in an error carries a [`Span`]. Spans never
 //! take part in equality (`Span::eq` is always true), so a tree parsed from
 //! printed text compares equal to the original.
+//!
+//! Binary operators chain without limit (`a + b + ... + z` is a tree as tall
+//! as the chain is long), so nothing walks a chain by recursion:
+//! [`BinaryExpr`]'s `Clone`, `PartialEq`, `Debug` and `Drop` keep the nodes
+//! of a tree of binary operators on a work list, as does [`Expr::walk`].
+//! Recursion is left to real nesting (parentheses, calls, aggregations,
+//! unary signs, subqueries), which the parser bounds by
+//! [`crate::MAX_DEPTH`].
+
+use std::fmt;
 
 use sightline_core::Matcher;
 
@@ -212,7 +222,10 @@ pub enum GroupSide {
     Right,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A binary operation. `Clone`, `PartialEq`, `Debug` and `Drop` are written
+/// out so that a chain of any length is handled without recursion along
+/// its operators; because of the `Drop`, fields cannot be moved out (clone
+/// them, or take them with `std::mem::replace`).
 pub struct BinaryExpr {
     pub op: BinOp,
     pub lhs: Box<Expr>,
@@ -322,6 +335,22 @@ pub struct Call {
 }
 
 impl Expr {
+    /// A stand-in for a node taken out of a tree for a moment.
+    pub(crate) const fn placeholder() -> Expr {
+        Expr::Number {
+            value: 0.0,
+            span: Span { start: 0, end: 0 },
+        }
+    }
+
+    /// Every node of the tree, each before its operands and operands in
+    /// the order they are written (an aggregation's parameter before its
+    /// expression). Walks without recursion, so any tree can be walked on
+    /// a small stack.
+    pub fn walk(&self) -> Walk<'_> {
+        Walk { todo: vec![self] }
+    }
+
     pub fn span(&self) -> Span {
         match self {
             Expr::Number { span, .. }
@@ -335,5 +364,181 @@ impl Expr {
             Expr::Aggregate(a) => a.span,
             Expr::Call(c) => c.span,
         }
+    }
+}
+
+/// The iterator of [`Expr::walk`].
+pub struct Walk<'a> {
+    todo: Vec<&'a Expr>,
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = &'a Expr;
+
+    fn next(&mut self) -> Option<&'a Expr> {
+        let e = self.todo.pop()?;
+        match e {
+            Expr::Number { .. } | Expr::String { .. } | Expr::Vector(_) | Expr::Matrix(_) => {}
+            Expr::Subquery(s) => self.todo.push(&s.expr),
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => self.todo.push(expr),
+            Expr::Binary(b) => {
+                self.todo.push(&b.rhs);
+                self.todo.push(&b.lhs);
+            }
+            Expr::Aggregate(a) => {
+                self.todo.push(&a.expr);
+                if let Some(p) = &a.param {
+                    self.todo.push(p);
+                }
+            }
+            Expr::Call(c) => self.todo.extend(c.args.iter().rev()),
+        }
+        Some(e)
+    }
+}
+
+impl BinaryExpr {
+    /// A node with this one's operator and modifiers over other operands.
+    fn with_operands(&self, lhs: Expr, rhs: Expr) -> BinaryExpr {
+        BinaryExpr {
+            op: self.op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+            return_bool: self.return_bool,
+            matching: self.matching.clone(),
+            span: self.span,
+        }
+    }
+
+    /// Moves the operands that are themselves binary expressions to `out`,
+    /// leaving placeholders.
+    fn detach_binary_operands(&mut self, out: &mut Vec<Expr>) {
+        for side in [&mut self.lhs, &mut self.rhs] {
+            if matches!(**side, Expr::Binary(_)) {
+                out.push(std::mem::replace(&mut **side, Expr::placeholder()));
+            }
+        }
+    }
+}
+
+impl Drop for BinaryExpr {
+    /// Takes a tree of binary operators apart node by node, so that
+    /// dropping a long chain does not recurse once per operator.
+    fn drop(&mut self) {
+        if !matches!(*self.lhs, Expr::Binary(_)) && !matches!(*self.rhs, Expr::Binary(_)) {
+            return;
+        }
+        let mut todo = Vec::new();
+        self.detach_binary_operands(&mut todo);
+        while let Some(e) = todo.pop() {
+            if let Expr::Binary(mut b) = e {
+                b.detach_binary_operands(&mut todo);
+                // `b` now holds no binary operands and drops shallowly.
+            }
+        }
+    }
+}
+
+impl Clone for BinaryExpr {
+    /// Copies a tree of binary operators bottom-up from a work list.
+    fn clone(&self) -> Self {
+        enum Step<'a> {
+            Visit(&'a Expr),
+            Build(&'a BinaryExpr),
+        }
+        let mut todo = vec![Step::Visit(&self.rhs), Step::Visit(&self.lhs)];
+        let mut done: Vec<Expr> = Vec::new();
+        while let Some(step) = todo.pop() {
+            match step {
+                Step::Visit(Expr::Binary(b)) => {
+                    todo.push(Step::Build(b));
+                    todo.push(Step::Visit(&b.rhs));
+                    todo.push(Step::Visit(&b.lhs));
+                }
+                Step::Visit(e) => done.push(e.clone()),
+                Step::Build(b) => {
+                    let (lhs, rhs) = pop_operands(&mut done);
+                    done.push(Expr::Binary(b.with_operands(lhs, rhs)));
+                }
+            }
+        }
+        let (lhs, rhs) = pop_operands(&mut done);
+        self.with_operands(lhs, rhs)
+    }
+}
+
+/// The two operands a node's `Step::Build` finds on top of `done`.
+fn pop_operands(done: &mut Vec<Expr>) -> (Expr, Expr) {
+    // Both operands of a node are always copied before the node is built,
+    // so the placeholders are never used.
+    let rhs = done.pop().unwrap_or_else(Expr::placeholder);
+    let lhs = done.pop().unwrap_or_else(Expr::placeholder);
+    (lhs, rhs)
+}
+
+impl PartialEq for BinaryExpr {
+    /// Compares two trees of binary operators pair of nodes by pair of
+    /// nodes from a work list.
+    fn eq(&self, other: &Self) -> bool {
+        let mut todo: Vec<(&BinaryExpr, &BinaryExpr)> = vec![(self, other)];
+        while let Some((a, b)) = todo.pop() {
+            if a.op != b.op
+                || a.return_bool != b.return_bool
+                || a.matching != b.matching
+                || a.span != b.span
+            {
+                return false;
+            }
+            for (x, y) in [(&*a.lhs, &*b.lhs), (&*a.rhs, &*b.rhs)] {
+                match (x, y) {
+                    (Expr::Binary(x), Expr::Binary(y)) => todo.push((x, y)),
+                    (x, y) => {
+                        if x != y {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+impl fmt::Debug for BinaryExpr {
+    /// The derived form (`BinaryExpr { op: .., lhs: .., rhs: .., .. }`),
+    /// written from a work list. A tree of binary operators is always
+    /// written on one line, also under `{:#?}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        enum Part<'a> {
+            Node(&'a BinaryExpr),
+            Operand(&'a Expr),
+            Tail(&'a BinaryExpr),
+            Text(&'static str),
+        }
+        let mut todo = vec![Part::Node(self)];
+        while let Some(part) = todo.pop() {
+            match part {
+                Part::Node(b) => {
+                    write!(f, "BinaryExpr {{ op: {:?}, lhs: ", b.op)?;
+                    todo.push(Part::Tail(b));
+                    todo.push(Part::Operand(&b.rhs));
+                    todo.push(Part::Text(", rhs: "));
+                    todo.push(Part::Operand(&b.lhs));
+                }
+                Part::Operand(Expr::Binary(b)) => {
+                    f.write_str("Binary(")?;
+                    todo.push(Part::Text(")"));
+                    todo.push(Part::Node(b));
+                }
+                Part::Operand(e) => write!(f, "{e:?}")?,
+                Part::Tail(b) => write!(
+                    f,
+                    ", return_bool: {:?}, matching: {:?}, span: {:?} }}",
+                    b.return_bool, b.matching, b.span
+                )?,
+                Part::Text(s) => f.write_str(s)?,
+            }
+        }
+        Ok(())
     }
 }

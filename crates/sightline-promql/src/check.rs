@@ -4,6 +4,10 @@
 //! operators, aggregation and function argument types and counts, subquery
 //! operands. The pass also settles `BinaryExpr::matching`: `Some` exactly
 //! when both operands are instant vectors.
+//!
+//! The walk recurses into nested expressions only; a tree of binary
+//! operators (a chain such as `a + b + ... + z`, of any length) is checked
+//! from a work list in the order recursion would take.
 
 use crate::ast::{
     AggregateExpr, BinaryExpr, Call, Expr, Span, ValueType, VectorMatching, VectorSelector,
@@ -55,7 +59,7 @@ impl Checker<'_> {
                 }
                 Ok(t)
             }
-            Expr::Binary(b) => self.check_binary(b),
+            Expr::Binary(_) => self.check_binary_tree(e),
             Expr::Aggregate(a) => self.check_aggregate(a),
             Expr::Call(c) => self.check_call(c),
         }
@@ -185,10 +189,68 @@ impl Checker<'_> {
         )
     }
 
-    fn check_binary(&self, b: &mut BinaryExpr) -> Result<ValueType, ParseError> {
-        let lt = self.check(&mut b.lhs)?;
-        let rt = self.check(&mut b.rhs)?;
-        self.binary_rules(b, lt, rt)
+    /// A tree of binary operators, checked as a recursive walk would check
+    /// it (operands in written order, each node after its operands, so the
+    /// first error is the same) but from a work list: its nodes are lifted
+    /// out of the tree and put back once checked. After an error the rest
+    /// is put back unchecked.
+    fn check_binary_tree(&self, e: &mut Expr) -> Result<ValueType, ParseError> {
+        enum Step {
+            Enter(Expr),
+            Exit(BinaryExpr),
+        }
+        let mut todo = vec![Step::Enter(std::mem::replace(e, Expr::placeholder()))];
+        let mut done: Vec<(Expr, ValueType)> = Vec::new();
+        let mut error: Option<ParseError> = None;
+        while let Some(step) = todo.pop() {
+            match step {
+                Step::Enter(Expr::Binary(mut b)) => {
+                    let lhs = std::mem::replace(&mut *b.lhs, Expr::placeholder());
+                    let rhs = std::mem::replace(&mut *b.rhs, Expr::placeholder());
+                    todo.push(Step::Exit(b));
+                    todo.push(Step::Enter(rhs));
+                    todo.push(Step::Enter(lhs));
+                }
+                Step::Enter(mut operand) => {
+                    let mut t = ValueType::Scalar;
+                    if error.is_none() {
+                        match self.check(&mut operand) {
+                            Ok(got) => t = got,
+                            Err(err) => error = Some(err),
+                        }
+                    }
+                    done.push((operand, t));
+                }
+                Step::Exit(mut b) => {
+                    // Both operands were entered, and so pushed, before this.
+                    let (rhs, rt) = done
+                        .pop()
+                        .unwrap_or((Expr::placeholder(), ValueType::Scalar));
+                    let (lhs, lt) = done
+                        .pop()
+                        .unwrap_or((Expr::placeholder(), ValueType::Scalar));
+                    *b.lhs = lhs;
+                    *b.rhs = rhs;
+                    let mut t = ValueType::Scalar;
+                    if error.is_none() {
+                        match self.binary_rules(&mut b, lt, rt) {
+                            Ok(got) => t = got,
+                            Err(err) => error = Some(err),
+                        }
+                    }
+                    done.push((Expr::Binary(b), t));
+                }
+            }
+        }
+        // The tree itself is the one result left.
+        let (tree, t) = done
+            .pop()
+            .unwrap_or((Expr::placeholder(), ValueType::Scalar));
+        *e = tree;
+        match error {
+            Some(err) => Err(err),
+            None => Ok(t),
+        }
     }
 
     /// Prometheus's rules for a binary expression whose operand types are

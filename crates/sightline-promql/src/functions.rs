@@ -168,24 +168,57 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
 }
 
 impl Expr {
-    /// The type of value the expression evaluates to.
+    /// The type of value the expression evaluates to. A binary expression
+    /// is a scalar when all its operands are; they are looked at from a
+    /// work list, so a chain of any length costs no stack.
     pub fn value_type(&self) -> ValueType {
+        let mut pending: Vec<&Expr> = Vec::new();
+        let mut binary = false;
+        let mut e = self;
+        loop {
+            match e {
+                Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => e = expr,
+                Expr::Binary(b) => {
+                    binary = true;
+                    match &*b.lhs {
+                        Expr::Paren { .. } | Expr::Unary { .. } | Expr::Binary(_) => {
+                            pending.push(&b.lhs);
+                        }
+                        lhs if lhs.operand_type() != ValueType::Scalar => {
+                            return ValueType::Vector;
+                        }
+                        _ => {}
+                    }
+                    e = &b.rhs;
+                }
+                operand => {
+                    let t = operand.operand_type();
+                    if !binary {
+                        return t;
+                    }
+                    if t != ValueType::Scalar {
+                        return ValueType::Vector;
+                    }
+                    match pending.pop() {
+                        Some(next) => e = next,
+                        None => return ValueType::Scalar,
+                    }
+                }
+            }
+        }
+    }
+
+    /// The type of an expression that is not a parenthesis, unary or
+    /// binary expression.
+    fn operand_type(&self) -> ValueType {
         match self {
             Expr::Number { .. } => ValueType::Scalar,
             Expr::String { .. } => ValueType::String,
             Expr::Vector(_) | Expr::Aggregate(_) => ValueType::Vector,
             Expr::Matrix(_) | Expr::Subquery(_) => ValueType::Matrix,
-            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => expr.value_type(),
-            Expr::Binary(b) => {
-                if b.lhs.value_type() == ValueType::Scalar
-                    && b.rhs.value_type() == ValueType::Scalar
-                {
-                    ValueType::Scalar
-                } else {
-                    ValueType::Vector
-                }
-            }
             Expr::Call(c) => lookup(&c.func).map_or(ValueType::Vector, |f| f.return_type),
+            Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => expr.value_type(),
+            Expr::Binary(_) => self.value_type(),
         }
     }
 }

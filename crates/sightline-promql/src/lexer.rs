@@ -16,6 +16,7 @@ use nom::{
     character::complete::{char, digit0, digit1, one_of},
     combinator::opt,
 };
+use sightline_core::time::DAY_MS;
 
 use crate::ast::Span;
 
@@ -278,9 +279,9 @@ fn number_value(text: &str) -> Option<f64> {
 /// each at most once) into milliseconds.
 pub(crate) fn parse_duration(s: &str) -> Option<i64> {
     const UNITS: [(&str, i64); 7] = [
-        ("y", 365 * 86_400_000),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
+        ("y", 365 * DAY_MS),
+        ("w", 7 * DAY_MS),
+        ("d", DAY_MS),
         ("h", 3_600_000),
         ("ms", 1),
         ("m", 60_000),

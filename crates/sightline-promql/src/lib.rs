@@ -10,7 +10,10 @@
 //! - it is pure: no I/O, no clock, no environment; the same text always
 //!   gives the same tree or the same error;
 //! - no input makes it panic or overflow the stack: nesting deeper than
-//!   [`MAX_DEPTH`] is an error;
+//!   [`MAX_DEPTH`] is an error, and chains of binary operators, which are
+//!   not nesting, are accepted at any length and never walked by recursion
+//!   (parser, checker, printer, `value_type`, and `BinaryExpr`'s `Clone`,
+//!   `PartialEq`, `Debug` and `Drop`);
 //! - printing a parsed tree and parsing the text again gives an equal tree
 //!   (spans never take part in equality);
 //! - every `VectorSelector` with a metric name has that name as a
@@ -34,7 +37,7 @@ mod printer;
 
 pub use error::ParseError;
 pub use parser::MAX_DEPTH;
-pub use printer::{format_duration, format_float, quote};
+pub use printer::{format_duration, quote};
 
 /// Parses a PromQL expression and type-checks it. The top-level expression
 /// may be of any type.

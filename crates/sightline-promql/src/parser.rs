@@ -21,11 +21,16 @@ use crate::error::ParseError;
 use crate::lexer::{Tok, Token, lex};
 
 /// Deepest nesting of sub-expressions accepted, so that hostile input
-/// cannot exhaust the stack. A level is one parenthesis, call, aggregation,
-/// unary sign or right-hand operand of `^`. The limit is sized so that a
-/// 2 MiB thread stack (the default for spawned threads and tokio workers)
-/// is enough even in unoptimised builds, where one level of `sum(...)`
-/// costs about 7.5 KiB of parser and checker stack (about 2 KiB optimised).
+/// cannot exhaust the stack. A level is one parenthesis, call or
+/// aggregation argument, unary sign or subquery (and, inside a range or
+/// offset, one parenthesis or sign of a duration expression). Chains of
+/// binary operators are not nesting: `a + b + ... + z` (or a run of the
+/// right-associative `^`) of any length is parsed, checked, printed,
+/// evaluated, cloned and dropped without recursion along the chain. The
+/// limit is sized so that a 2 MiB thread stack (the default for spawned
+/// threads and tokio workers) is enough even in unoptimised builds, where
+/// one level of `sum(...)` costs about 7.5 KiB of parser and checker stack
+/// (about 2 KiB optimised).
 pub const MAX_DEPTH: usize = 200;
 
 /// Words with a fixed meaning in some position; shown as `<word>` in
@@ -53,6 +58,7 @@ pub(crate) struct Parser<'a> {
     src: &'a str,
     toks: Vec<Token>,
     pos: usize,
+    /// Levels of nesting around the cursor (see [`MAX_DEPTH`]).
     depth: usize,
 }
 
@@ -214,14 +220,4 @@ impl<'a> Parser<'a> {
             format!("expression nested too deeply (more than {MAX_DEPTH} levels)"),
         )
     }
-}
-
-/// Whether `s` can be written as a bare metric name.
-pub(crate) fn is_valid_metric_name(s: &str) -> bool {
-    let mut b = s.bytes();
-    match b.next() {
-        Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b':' => {}
-        _ => return false,
-    }
-    b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':')
 }

@@ -4,21 +4,25 @@
 //! Printing then parsing gives back an equal tree. Where Prometheus's text
 //! would lose something the tree keeps, the printer writes it out: matcher
 //! order is kept rather than sorted, `by ()`, `ignoring ()` and `offset 0s`
-//! are printed when present.
+//! are printed when present. Chains of binary operators print without
+//! recursion along the chain; recursion follows real nesting only.
 
 use std::fmt::{self, Display, Write};
 
+use sightline_core::gofmt::format_g;
+use sightline_core::time::DAY_MS;
 use sightline_core::{METRIC_NAME, MatchOp, Matcher, is_valid_label_name};
 
 use crate::ast::{
     AggregateExpr, At, BinaryExpr, Call, Expr, GroupSide, MatrixSelector, Subquery, VectorSelector,
 };
-use crate::parser::is_valid_metric_name;
 
 impl Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Expr::Number { value, .. } => f.write_str(&format_float(*value)),
+            // Prometheus prints a number literal with Go's `%v`, the `'g'`
+            // form: `1e+06`, `+Inf`, `NaN`.
+            Expr::Number { value, .. } => f.write_str(&format_g(*value)),
             Expr::String { value, .. } => f.write_str(&quote(value)),
             Expr::Vector(v) => v.fmt(f),
             Expr::Matrix(m) => m.fmt(f),
@@ -55,6 +59,16 @@ const AMBIGUOUS_NAMES: &[&str] = &[
     "fill_left",
     "fill_right",
 ];
+
+/// Whether `s` can be written as a bare metric name.
+fn is_valid_metric_name(s: &str) -> bool {
+    let mut b = s.bytes();
+    match b.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b':' => {}
+        _ => return false,
+    }
+    b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':')
+}
 
 fn needs_quoting(name: &str) -> bool {
     !is_valid_metric_name(name) || AMBIGUOUS_NAMES.contains(&name.to_ascii_lowercase().as_str())
@@ -160,26 +174,53 @@ impl Display for Subquery {
 }
 
 impl Display for BinaryExpr {
+    /// Operands and operators in written order, from a work list, so that
+    /// a chain of any length prints without recursion along its operators.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.lhs, self.op.as_str())?;
-        if self.return_bool {
-            f.write_str(" bool")?;
+        enum Part<'a> {
+            Operand(&'a Expr),
+            Operator(&'a BinaryExpr),
         }
-        if let Some(vm) = &self.matching
-            && (vm.explicit || vm.on || !vm.labels.is_empty() || vm.group.is_some())
-        {
-            let kw = if vm.on { "on" } else { "ignoring" };
-            write!(f, " {kw} ({})", format_labels(&vm.labels))?;
-            if let Some(g) = &vm.group {
-                let side = match g.side {
-                    GroupSide::Left => "left",
-                    GroupSide::Right => "right",
-                };
-                write!(f, " group_{side} ({})", format_labels(&g.include))?;
+        let mut todo = vec![
+            Part::Operand(&self.rhs),
+            Part::Operator(self),
+            Part::Operand(&self.lhs),
+        ];
+        while let Some(part) = todo.pop() {
+            match part {
+                Part::Operand(Expr::Binary(b)) => {
+                    todo.push(Part::Operand(&b.rhs));
+                    todo.push(Part::Operator(b));
+                    todo.push(Part::Operand(&b.lhs));
+                }
+                Part::Operand(e) => Display::fmt(e, f)?,
+                Part::Operator(b) => write_operator(f, b)?,
             }
         }
-        write!(f, " {}", self.rhs)
+        Ok(())
     }
+}
+
+/// ` op[ bool][ on|ignoring (...)[ group_x (...)]] ` between two operands.
+fn write_operator(f: &mut fmt::Formatter<'_>, b: &BinaryExpr) -> fmt::Result {
+    write!(f, " {}", b.op.as_str())?;
+    if b.return_bool {
+        f.write_str(" bool")?;
+    }
+    if let Some(vm) = &b.matching
+        && (vm.explicit || vm.on || !vm.labels.is_empty() || vm.group.is_some())
+    {
+        let kw = if vm.on { "on" } else { "ignoring" };
+        write!(f, " {kw} ({})", format_labels(&vm.labels))?;
+        if let Some(g) = &vm.group {
+            let side = match g.side {
+                GroupSide::Left => "left",
+                GroupSide::Right => "right",
+            };
+            write!(f, " group_{side} ({})", format_labels(&g.include))?;
+        }
+    }
+    f.write_char(' ')
 }
 
 impl Display for AggregateExpr {
@@ -210,13 +251,15 @@ impl Display for Call {
     }
 }
 
+/// A day in milliseconds, unsigned as durations are printed.
+const DAY: u64 = DAY_MS as u64;
+
 /// A duration in Prometheus's compound form: `1h30m`, `5m`, `1ms`, `0s`.
 /// Years and weeks are used only when they divide the duration exactly.
 pub fn format_duration(ms: u64) -> String {
     if ms == 0 {
         return "0s".into();
     }
-    const DAY: u64 = 86_400_000;
     let mut rest = ms;
     let mut out = String::new();
     for (unit, mult, exact) in [
@@ -238,49 +281,6 @@ pub fn format_duration(ms: u64) -> String {
         }
     }
     out
-}
-
-/// A float as Go's `%v` prints it: shortest round-trip digits, exponent
-/// form below 1e-4 and from 1e6 on (`1e+06`), `+Inf`, `-Inf`, `NaN`.
-pub fn format_float(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    // `{:e}` gives the shortest digits that round-trip, e.g. `-1.25e-7`.
-    let e = format!("{v:e}");
-    let (mantissa, exp) = e.split_once('e').unwrap_or((e.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
-    if !(-4..6).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{frac}e{esign}{:02}", exp.unsigned_abs());
-    }
-    let n = digits.len() as i32;
-    let body = if exp < 0 {
-        format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
-    } else if exp + 1 >= n {
-        format!("{digits}{}", "0".repeat((exp + 1 - n) as usize))
-    } else {
-        let (int, frac) = digits.split_at((exp + 1) as usize);
-        format!("{int}.{frac}")
-    };
-    format!("{sign}{body}")
 }
 
 /// A double-quoted string with Go-style escapes, as `strconv.Quote` writes
@@ -353,35 +353,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn floats_print_like_go() {
-        for (v, s) in [
-            (1.0, "1"),
-            (-2.5, "-2.5"),
-            (100000.0, "100000"),
-            (1e6, "1e+06"),
-            (123456789.0, "1.23456789e+08"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (1.5e-7, "1.5e-07"),
-            (f64::INFINITY, "+Inf"),
-            (f64::NEG_INFINITY, "-Inf"),
-            (f64::NAN, "NaN"),
-            (1.7976931348623157e308, "1.7976931348623157e+308"),
-        ] {
-            assert_eq!(format_float(v), s, "{v}");
-        }
-    }
-
-    #[test]
     fn durations_print_compound() {
         for (ms, s) in [
             (0, "0s"),
             (1, "1ms"),
             (300_000, "5m"),
             (5_400_000, "1h30m"),
-            (90 * 86_400_000, "90d"),
-            (14 * 86_400_000, "2w"),
-            (365 * 86_400_000, "1y"),
+            (90 * DAY, "90d"),
+            (14 * DAY, "2w"),
+            (365 * DAY, "1y"),
             (61_001, "1m1s1ms"),
         ] {
             assert_eq!(format_duration(ms), s);

@@ -1,5 +1,5 @@
 //! Round trip over every query in Prometheus's promqltest scripts
-//! (`../shared/compat/promqltest/*.test`).
+//! (`compat-tests/corpus/promqltest/*.test`).
 //!
 //! For each `eval` line: the expression must parse if the script is one of
 //! the stable ones, and every expression that parses must print to text
@@ -38,7 +38,7 @@ const PARSE_FAILS: &[(&str, &str)] = &[
 ];
 
 fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/compat/promqltest")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../compat-tests/corpus/promqltest")
 }
 
 /// The query of an `eval` command line, or `None` for other lines.

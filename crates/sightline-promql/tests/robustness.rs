@@ -82,7 +82,8 @@ const PIECES: &[&str] = &[
 ];
 
 fn corpus_queries() -> Vec<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/compat/promqltest");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../compat-tests/corpus/promqltest");
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).expect("corpus present").flatten() {
         let Ok(text) = std::fs::read_to_string(entry.path()) else {

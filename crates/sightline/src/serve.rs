@@ -8,6 +8,7 @@ use anyhow::Context;
 use sightline_api::{ApiConfig, AppState};
 use sightline_control::{Access, ControlPlane, NewToken, TokenKey, TokenKind};
 use sightline_engine::{Engine, EngineConfig, QueryLimits};
+use sightline_gateway::GatewayConfig;
 
 use crate::config::{ServeArgs, Settings};
 
@@ -73,9 +74,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(metrics),
         ApiConfig {
             max_body_bytes: s.max_body_bytes,
-            redact_keys: sightline_ingest::policy::sensitive_keys(&s.redact_keys),
-            max_active_series: s.max_active_series_per_workspace,
-            active_series_window_secs: s.active_series_window_secs,
+            gateway: GatewayConfig {
+                redact_keys: sightline_gateway::policy::sensitive_keys(&s.redact_keys),
+                max_active_series: s.max_active_series_per_workspace,
+                active_series_window_secs: s.active_series_window_secs,
+            },
             ..ApiConfig::default()
         },
     );

@@ -2,7 +2,7 @@
 //! sift order as Go's `container/heap`, so that ties resolve as they do in
 //! Prometheus.
 
-use crate::engine::Elem;
+use crate::evaluator::Elem;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum HeapOrder {

@@ -4,7 +4,7 @@
 use sightline_core::Labels;
 
 use crate::EvalError;
-use crate::engine::{Elem, Vector};
+use crate::evaluator::{Elem, Vector};
 
 /// A civil date and time in UTC.
 struct Civil {

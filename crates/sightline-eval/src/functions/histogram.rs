@@ -8,9 +8,10 @@ use std::collections::HashMap;
 
 use sightline_core::{Labels, METRIC_NAME};
 
-use crate::annotations::{self, format_openmetrics_float};
+use crate::annotations;
 use crate::ast::Span;
-use crate::engine::{Ctx, Elem, Vector};
+use crate::evaluator::{Ctx, Elem, Vector};
+use crate::util::format_openmetrics_float;
 
 const BUCKET_LABEL: &str = "le";
 /// Relative differences below this between neighbouring buckets are

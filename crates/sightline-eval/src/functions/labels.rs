@@ -7,7 +7,7 @@ use sightline_core::METRIC_NAME;
 
 use crate::EvalError;
 use crate::ast::Call;
-use crate::engine::{Ev, Matrix, Vector, merge_same_labelset};
+use crate::evaluator::{Ev, Matrix, Vector, merge_same_labelset};
 use crate::functions::string_arg;
 
 /// Prometheus 3 accepts any non-empty UTF-8 label name.

@@ -7,7 +7,7 @@ use sightline_core::{METRIC_NAME, Sample};
 use crate::EvalError;
 use crate::annotations;
 use crate::ast::{Call, Expr};
-use crate::engine::{Ev, Matrix, SeriesV};
+use crate::evaluator::{Ev, Matrix, SeriesV};
 use crate::functions::{absent_labels, unparen};
 use crate::selectors::{RangeInput, eval_subquery, range_selector_input, window};
 use crate::util::{kahan_inc, quantile};
@@ -57,11 +57,16 @@ pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Ma
             )));
         }
     };
+    // `last_over_time` and `first_over_time` act like an offset and keep
+    // the name, unless their input was already marked for its removal
+    // (a subquery of a name-dropping expression, under delayed removal);
+    // every other function drops it, as Prometheus 3 does.
     let keep_name = name == "last_over_time" || name == "first_over_time";
     let mut out: Matrix = Vec::new();
     let mut params = vec![0.0; scalar_args.len()];
     let base = ev.ctx.samples();
-    for (labels, pts) in &input.series {
+    for s in &input.series {
+        let (labels, pts) = (&s.labels, &s.points);
         let mut points = Vec::new();
         for (step, ts) in ev.steps().enumerate() {
             let end = input.window_end(ts);
@@ -101,7 +106,7 @@ pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Ma
             out.push(SeriesV {
                 labels: labels.clone(),
                 points,
-                drop_name: !keep_name,
+                drop_name: !keep_name || s.drop_name,
             });
             ev.ctx.set_samples(base)?;
             ev.ctx.add_samples(total)?;

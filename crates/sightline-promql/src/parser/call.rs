@@ -135,7 +135,7 @@ impl Parser<'_> {
     }
 
     /// `( expr, expr, ... )`, trailing comma allowed; returns the span of
-    /// the closing parenthesis too.
+    /// the closing parenthesis too. Each argument is one level of nesting.
     fn parse_call_args(&mut self, context: &str) -> PResult<(Vec<Expr>, Span)> {
         let open = self.expect(&Tok::LParen, context, "\"(\"")?.span;
         let mut args = Vec::new();
@@ -143,7 +143,10 @@ impl Parser<'_> {
             if let Some(close) = self.args_closed(open)? {
                 return Ok((args, close));
             }
-            match self.parse_expr() {
+            self.enter()?;
+            let arg = self.parse_expr();
+            self.leave();
+            match arg {
                 Ok(e) => args.push(e),
                 Err(e) => return Err(e),
             }

@@ -68,12 +68,11 @@ impl Parser<'_> {
                 return Ok(lhs);
             }
             self.bump();
-            let next = if op.is_right_associative() {
-                op.precedence()
+            let rhs = if op.is_right_associative() {
+                self.duration_pow_run(what)?
             } else {
-                op.precedence() + 1
+                self.duration_expr(op.precedence() + 1, what)?
             };
-            let rhs = self.duration_expr(next, what)?;
             let span = Span {
                 start: lhs.span.start,
                 end: rhs.span.end,
@@ -96,6 +95,31 @@ impl Parser<'_> {
                 span,
             };
         }
+    }
+
+    /// The right operand of a `^`: the operands of the run of `^` that
+    /// follows, read in a loop and folded from the right (`^` is
+    /// right-associative), so a long run costs no stack.
+    fn duration_pow_run(&mut self, what: &str) -> PResult<Dur> {
+        let mut operands = vec![self.duration_unary(what)?];
+        while self.peek().tok == Tok::Pow {
+            self.bump();
+            operands.push(self.duration_unary(what)?);
+        }
+        let Some(mut acc) = operands.pop() else {
+            return Err(self.err(self.peek().span, "missing duration"));
+        };
+        while let Some(base) = operands.pop() {
+            acc = Dur {
+                secs: base.secs.powf(acc.secs),
+                literal: false,
+                span: Span {
+                    start: base.span.start,
+                    end: acc.span.end,
+                },
+            };
+        }
+        Ok(acc)
     }
 
     fn duration_unary(&mut self, what: &str) -> PResult<Dur> {

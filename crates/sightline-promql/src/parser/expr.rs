@@ -1,5 +1,14 @@
-//! Expressions: operators by precedence climbing, unary signs, primaries
-//! and the postfix modifiers that follow them.
+//! Expressions: operators by precedence, unary signs, primaries and the
+//! postfix modifiers that follow them.
+//!
+//! Operators are parsed without recursion per operand: the operands and
+//! operators of a chain wait on two lists and a node is built as soon as
+//! the operator after it binds no more tightly (for `^`, which is
+//! right-associative, only once its whole run has been read, so the tree
+//! comes out right-nested). A chain of any length therefore costs no
+//! stack; only nesting does (parentheses, call and aggregation arguments,
+//! unary signs, subqueries), and that is counted against
+//! [`super::MAX_DEPTH`].
 //!
 //! The functions on the recursive path (`parse_binary` → `parse_unary` →
 //! `parse_postfix` → `parse_primary` → ... → `parse_binary`) keep few
@@ -27,66 +36,73 @@ enum Postfix {
     None,
 }
 
+/// A binary operator with its `bool` and vector-matching modifiers.
+type PendingOp = (BinOp, (bool, Option<VectorMatching>));
+
 impl Parser<'_> {
     pub(crate) fn parse_expr(&mut self) -> PResult<Expr> {
         self.parse_binary(0)
     }
 
-    /// Parses operators that bind at least as tightly as `min_prec`. Every
-    /// recursion in the grammar passes through here, so this is where the
-    /// nesting depth is counted.
-    pub(super) fn parse_binary(&mut self, min_prec: u8) -> PResult<Expr> {
-        self.depth += 1;
-        if self.depth > super::MAX_DEPTH {
-            return Err(self.too_deep());
-        }
-        let r = self.parse_binary_inner(min_prec);
-        self.depth -= 1;
-        r
-    }
-
-    // `match` instead of `?` on purpose, see the comment inside.
+    /// Parses operators that bind at least as tightly as `min_prec`.
+    // `match` instead of `?` keeps this recursive frame small.
     #[allow(clippy::question_mark)]
-    fn parse_binary_inner(&mut self, min_prec: u8) -> PResult<Expr> {
-        // Explicit matches rather than `?` keep this frame small in
-        // unoptimised builds.
-        let mut lhs = match self.parse_unary() {
+    pub(super) fn parse_binary(&mut self, min_prec: u8) -> PResult<Expr> {
+        let first = match self.parse_unary() {
             Ok(e) => e,
             Err(e) => return Err(e),
         };
-        // A chain of left-associative operators nests in the tree without
-        // nesting in the parser; its height is counted here so that no
-        // tree is taller than `MAX_DEPTH` allows (later passes recurse).
-        let mut height = 0;
+        match self.binop_at_least(min_prec) {
+            Ok(Some(op)) => self.parse_chain(first, op, min_prec),
+            Ok(None) => Ok(first),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The rest of a chain whose first operand and operator (already
+    /// consumed) are given: operands and operators wait on two lists, and
+    /// the waiting operators that bind at least as tightly as the next one
+    /// (more tightly, when both are `^`) are built into nodes before it is
+    /// added.
+    // `match` instead of `?`: this frame is on the recursive path when an
+    // operand nests.
+    #[allow(clippy::question_mark)]
+    #[inline(never)]
+    fn parse_chain(&mut self, first: Expr, first_op: BinOp, min_prec: u8) -> PResult<Expr> {
+        let mut operands: Vec<Expr> = vec![first];
+        let mut ops: Vec<PendingOp> = Vec::new();
+        let mut op = first_op;
         loop {
-            let op = match self.binop_at_least(min_prec) {
-                Ok(Some(op)) => op,
-                Ok(None) => return Ok(lhs),
-                Err(e) => return Err(e),
-            };
-            if height == 0 {
-                height = tree_height(&lhs);
-            }
             let modifiers = match self.parse_bin_modifiers() {
                 Ok(m) => m,
                 Err(e) => return Err(e),
             };
-            let next_min = if op.is_right_associative() {
-                op.precedence()
-            } else {
-                op.precedence() + 1
-            };
-            match self.parse_binary(next_min) {
-                Ok(rhs) => {
-                    height = height.max(tree_height(&rhs)) + 1;
-                    if height + self.depth > super::MAX_DEPTH + 1 {
-                        return Err(self.too_deep());
-                    }
-                    lhs = make_binary(op, lhs, rhs, modifiers);
-                }
+            ops.push((op, modifiers));
+            match self.parse_unary() {
+                Ok(operand) => operands.push(operand),
                 Err(e) => return Err(e),
             }
+            let next = match self.binop_at_least(min_prec) {
+                Ok(Some(next)) => next,
+                Ok(None) => break,
+                Err(e) => return Err(e),
+            };
+            while let Some((top, _)) = ops.last() {
+                let binds = top.precedence() > next.precedence()
+                    || (top.precedence() == next.precedence() && !next.is_right_associative());
+                if !binds {
+                    break;
+                }
+                build_top(&mut operands, &mut ops);
+            }
+            op = next;
         }
+        while !ops.is_empty() {
+            build_top(&mut operands, &mut ops);
+        }
+        // `operands` always holds one more entry than `ops`: the finished
+        // tree is the one left.
+        Ok(operands.pop().unwrap_or_else(Expr::placeholder))
     }
 
     /// Consumes and returns the binary operator at the cursor if it binds
@@ -103,6 +119,9 @@ impl Parser<'_> {
 
     /// A unary `+`/`-` binds more weakly than `^` and as tightly as `*`:
     /// `-2 ^ 2` is `-(2 ^ 2)`. A sign on a number literal folds into it.
+    /// The operand is one level of nesting.
+    // `match` instead of `?` keeps this recursive frame small.
+    #[allow(clippy::question_mark)]
     fn parse_unary(&mut self) -> PResult<Expr> {
         let op = match self.peek().tok {
             Tok::Add => UnaryOp::Pos,
@@ -110,7 +129,12 @@ impl Parser<'_> {
             _ => return self.parse_postfix(),
         };
         let start = self.bump().span.start;
-        match self.parse_binary(BinOp::Pow.precedence()) {
+        if let Err(e) = self.enter() {
+            return Err(e);
+        }
+        let operand = self.parse_binary(BinOp::Pow.precedence());
+        self.leave();
+        match operand {
             Ok(operand) => Ok(make_unary(op, start, operand)),
             Err(e) => Err(e),
         }
@@ -134,10 +158,19 @@ impl Parser<'_> {
     }
 
     /// Applies the postfix modifier at the cursor, if any; the flag tells
-    /// whether one was applied.
+    /// whether one was applied. A subquery wraps the expression before it
+    /// in one more level of nesting, which is counted here.
     fn apply_postfix(&mut self, e: Expr) -> PResult<(Expr, bool)> {
         let e = match self.peek_postfix()? {
-            Postfix::Bracket => self.parse_range_or_subquery(e)?,
+            Postfix::Bracket => {
+                let e = self.parse_range_or_subquery(e)?;
+                if matches!(e, Expr::Subquery(_))
+                    && self.depth + nesting_height(&e) > super::MAX_DEPTH
+                {
+                    return Err(self.too_deep());
+                }
+                e
+            }
             Postfix::At => self.parse_at(e)?,
             Postfix::Offset => self.parse_offset(e)?,
             Postfix::None => return Ok((e, false)),
@@ -175,10 +208,20 @@ impl Parser<'_> {
         }
     }
 
+    /// `( expr )`: one level of nesting.
+    // `match` instead of `?` keeps this recursive frame small.
+    #[allow(clippy::question_mark)]
     fn parse_paren(&mut self) -> PResult<Expr> {
         let open = self.bump().span;
-        let inner = self.parse_expr()?;
-        self.finish_paren(open, inner)
+        if let Err(e) = self.enter() {
+            return Err(e);
+        }
+        let inner = self.parse_expr();
+        self.leave();
+        match inner {
+            Ok(inner) => self.finish_paren(open, inner),
+            Err(e) => Err(e),
+        }
     }
 
     /// An expression that starts with an identifier: `Inf`/`NaN`, an
@@ -361,10 +404,22 @@ fn make_unary(op: UnaryOp, start: usize, operand: Expr) -> Expr {
     }
 }
 
-/// The height of a tree, counted without recursion.
-fn tree_height(e: &Expr) -> usize {
+/// Builds the operator on top of `ops` over the two operands on top of
+/// `operands` into one node.
+fn build_top(operands: &mut Vec<Expr>, ops: &mut Vec<PendingOp>) {
+    let popped = (ops.pop(), operands.pop(), operands.pop());
+    // `operands` holds one more entry than `ops`, so all three exist.
+    if let (Some((op, modifiers)), Some(rhs), Some(lhs)) = popped {
+        operands.push(make_binary(op, lhs, rhs, modifiers));
+    }
+}
+
+/// The nesting of a tree: the most parentheses, unary signs, calls,
+/// aggregations and subqueries on a path from its root to a leaf (binary
+/// operators do not count). Counted without recursion.
+fn nesting_height(e: &Expr) -> usize {
     let mut max = 0;
-    let mut stack = vec![(e, 1usize)];
+    let mut stack = vec![(e, 0usize)];
     while let Some((e, h)) = stack.pop() {
         max = max.max(h);
         match e {
@@ -372,8 +427,8 @@ fn tree_height(e: &Expr) -> usize {
             Expr::Subquery(s) => stack.push((&s.expr, h + 1)),
             Expr::Paren { expr, .. } | Expr::Unary { expr, .. } => stack.push((expr, h + 1)),
             Expr::Binary(b) => {
-                stack.push((&b.lhs, h + 1));
-                stack.push((&b.rhs, h + 1));
+                stack.push((&b.lhs, h));
+                stack.push((&b.rhs, h));
             }
             Expr::Aggregate(a) => {
                 stack.push((&a.expr, h + 1));

@@ -134,7 +134,7 @@ async fn every_kind_of_bad_request_is_refused_clearly() {
         "{v}"
     );
 
-    // Over the limits: 422 execution.
+    // Too many points per series: bad_data (400), as in Prometheus.
     let (st, v) = get(
         &srv.url,
         &a.report,
@@ -149,9 +149,16 @@ async fn every_kind_of_bad_request_is_refused_clearly() {
     .await;
     assert_eq!(
         (st, v["errorType"].as_str()),
-        (422, Some("execution")),
+        (400, Some("bad_data")),
         "{v}"
     );
+    assert_eq!(
+        v["error"],
+        "exceeded maximum resolution of 100 points per timeseries. Try decreasing the query resolution (?step=XX)",
+        "{v}"
+    );
+
+    // Over the limits: 422 execution.
     let many: Vec<_> = (0..5)
         .map(|i| {
             series(

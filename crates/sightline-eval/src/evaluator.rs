@@ -176,8 +176,18 @@ impl<'a> Ev<'a> {
             Expr::Unary { .. } | Expr::Binary(_) | Expr::Aggregate(_) | Expr::Call(_)
         );
         match v {
-            Val::Matrix(m) if marks && !self.ctx.delayed_name_removal => finish(m).map(Val::Matrix),
+            Val::Matrix(m) if marks => self.settle_names(m).map(Val::Matrix),
             other => Ok(other),
+        }
+    }
+
+    /// After an operation that may mark names for removal: removes them
+    /// now, unless removal is delayed to the end of the query.
+    pub fn settle_names(&self, m: Matrix) -> Result<Matrix, EvalError> {
+        if self.ctx.delayed_name_removal {
+            Ok(m)
+        } else {
+            finish(m)
         }
     }
 
@@ -242,7 +252,7 @@ impl<'a> Ev<'a> {
     /// at every step with each argument's instant vector at that step, and
     /// collects the outputs into series. Output series with the same labels
     /// at one step are an error, as in Prometheus.
-    pub fn range_eval<F>(&self, args: &[&Expr], mut f: F) -> Result<Matrix, EvalError>
+    pub fn range_eval<F>(&self, args: &[&Expr], f: F) -> Result<Matrix, EvalError>
     where
         F: FnMut(&[Vector], i64) -> Result<Vector, EvalError>,
     {
@@ -255,6 +265,20 @@ impl<'a> Ev<'a> {
                 inputs.push(self.eval_matrix(a)?);
             }
         }
+        self.range_eval_inputs(original, &inputs, f)
+    }
+
+    /// [`Ev::range_eval`] over arguments already evaluated; `original` is
+    /// the count of samples held before they were.
+    pub fn range_eval_inputs<F>(
+        &self,
+        original: usize,
+        inputs: &[Matrix],
+        mut f: F,
+    ) -> Result<Matrix, EvalError>
+    where
+        F: FnMut(&[Vector], i64) -> Result<Vector, EvalError>,
+    {
         let mut cursors: Vec<Vec<usize>> = inputs.iter().map(|m| vec![0; m.len()]).collect();
         let mut vectors: Vec<Vector> = vec![Vec::new(); inputs.len()];
         let mut out: Matrix = Vec::new();

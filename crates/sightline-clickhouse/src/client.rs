@@ -1,17 +1,21 @@
-//! The client: inserts and reads.
+//! The ClickHouse client and tier: migrations run through it, inserts, and
+//! reads (its own methods, answering [`ChError`]s, and the
+//! [`StorageTier`] implementation the engine merges).
 
 use std::collections::{HashMap, HashSet};
 
 use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
-use sightline_core::{Labels, Sample, TenantId};
-use sightline_plan::Selection;
+use sightline_core::{Labels, Sample, Signal, TenantId};
+use sightline_plan::{GridRow, Selection, SeriesSamples, StorageTier, TierError, check_signal};
+use sightline_sql::metrics::{self, Grid, Grouping};
+use sightline_sql::{ClickHouseDialect, Param, Statement};
 use tokio::sync::Mutex;
 
 use crate::ChError;
-use crate::sql::{Grid, Grouping, Param, Statement};
 
-const DAY_MS: i64 = 86_400_000;
+/// Every read is lowered in ClickHouse's dialect.
+const DIALECT: ClickHouseDialect = ClickHouseDialect;
 
 /// Most (tenant, series, day) keys remembered as already written; past it
 /// the memory starts over (re-sent series rows collapse in the
@@ -179,7 +183,7 @@ impl ClickHouse {
                 // Samples are in time order: look each day up once.
                 let mut last_day = None;
                 for x in s.samples {
-                    let day = x.t.div_euclid(DAY_MS).clamp(0, i64::from(u16::MAX)) as u16;
+                    let day = ClickHouseDialect::date_day(x.t);
                     if last_day == Some(day) {
                         continue;
                     }
@@ -258,7 +262,7 @@ impl ClickHouse {
 
     /// Series id -> labels of the selection's series.
     async fn series_map(&self, sel: &Selection) -> Result<HashMap<u64, Labels>, ChError> {
-        let Some(st) = Statement::series(sel) else {
+        let Some(st) = metrics::series(&DIALECT, sel) else {
             return Ok(HashMap::new());
         };
         let rows: Vec<SeriesOut> = self.query(&st).fetch_all().await?;
@@ -282,7 +286,7 @@ impl ClickHouse {
     /// The label names in use by the selection's series, computed by
     /// ClickHouse.
     pub async fn label_names(&self, sel: &Selection) -> Result<Vec<String>, ChError> {
-        let Some(st) = Statement::label_names(sel) else {
+        let Some(st) = metrics::label_names(&DIALECT, sel) else {
             return Ok(Vec::new());
         };
         let mut v: Vec<String> = self.query(&st).fetch_all().await?;
@@ -293,7 +297,7 @@ impl ClickHouse {
     /// The values of label `name` among the selection's series, computed
     /// by ClickHouse.
     pub async fn label_values(&self, sel: &Selection, name: &str) -> Result<Vec<String>, ChError> {
-        let Some(st) = Statement::label_values(sel, name) else {
+        let Some(st) = metrics::label_values(&DIALECT, sel, name) else {
             return Ok(Vec::new());
         };
         let mut v: Vec<String> = self.query(&st).fetch_all().await?;
@@ -335,7 +339,7 @@ impl ClickHouse {
         if labels.is_empty() {
             return Ok(Vec::new());
         }
-        let Some(st) = Statement::grid(sel, func, grid) else {
+        let Some(st) = metrics::grid(&DIALECT, sel, func, grid) else {
             return Ok(Vec::new());
         };
         let rows: Vec<GridOut> = self
@@ -370,7 +374,7 @@ impl ClickHouse {
         {
             return None;
         }
-        let st = Statement::grid_groups(sel, func, grid, grouping)?;
+        let st = metrics::grid_groups(&DIALECT, sel, func, grid, grouping)?;
         let rows: Result<Vec<GroupOut>, ChError> = self
             .query(&st)
             .with_setting("allow_experimental_ts_to_grid_aggregate_function", "1")
@@ -412,7 +416,7 @@ impl ClickHouse {
         if labels.is_empty() {
             return Ok(Vec::new());
         }
-        let Some(st) = Statement::samples(sel) else {
+        let Some(st) = metrics::samples(&DIALECT, sel) else {
             return Ok(Vec::new());
         };
         let rows: Vec<SampleOut> = self.query(&st).fetch_all().await?;
@@ -432,5 +436,93 @@ impl ClickHouse {
             out.push((l.clone(), samples));
         }
         Ok(out)
+    }
+}
+
+/// How ClickHouse names itself in errors.
+const TIER: &str = "clickhouse tier";
+
+/// ClickHouse as a storage tier: metrics only; label names and values are
+/// computed by ClickHouse, and so are the range functions of
+/// [`crate::GRID_AGGREGATES`] and the aggregations over them.
+impl StorageTier for ClickHouse {
+    async fn select(&self, sel: &Selection) -> Result<Vec<SeriesSamples>, TierError> {
+        check_signal(sel, Signal::Metrics, TIER)?;
+        Ok(ClickHouse::select(self, sel).await?)
+    }
+
+    async fn series(&self, sel: &Selection) -> Result<Vec<Labels>, TierError> {
+        check_signal(sel, Signal::Metrics, TIER)?;
+        Ok(ClickHouse::series(self, sel).await?)
+    }
+
+    async fn label_names(&self, sel: &Selection) -> Result<Vec<String>, TierError> {
+        check_signal(sel, Signal::Metrics, TIER)?;
+        Ok(ClickHouse::label_names(self, sel).await?)
+    }
+
+    async fn label_values(&self, sel: &Selection, name: &str) -> Result<Vec<String>, TierError> {
+        check_signal(sel, Signal::Metrics, TIER)?;
+        Ok(ClickHouse::label_values(self, sel, name).await?)
+    }
+
+    async fn range_grid(
+        &self,
+        sel: &Selection,
+        func: &str,
+        grid: Grid,
+    ) -> Option<Result<Vec<GridRow>, TierError>> {
+        if let Err(e) = check_signal(sel, Signal::Metrics, TIER) {
+            return Some(Err(e));
+        }
+        let out = ClickHouse::grid(self, sel, func, grid).await?;
+        Some(out.map_err(TierError::from))
+    }
+
+    async fn aggregate_grid(
+        &self,
+        sel: &Selection,
+        func: &str,
+        grid: Grid,
+        op: &str,
+        grouping: Grouping<'_>,
+    ) -> Option<Result<Vec<GridRow>, TierError>> {
+        if let Err(e) = check_signal(sel, Signal::Metrics, TIER) {
+            return Some(Err(e));
+        }
+        let out = ClickHouse::grid_aggregate(self, sel, func, grid, op, grouping).await?;
+        Some(out.map_err(TierError::from))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A signal ClickHouse does not hold is refused before any request is
+    /// sent (nothing listens at the address).
+    #[tokio::test]
+    async fn other_signals_are_refused_without_a_request() {
+        let c = ClickHouse::new(ClickHouseConfig {
+            url: "http://127.0.0.1:9".into(),
+            user: None,
+            password: None,
+            database: "none".into(),
+            retention_days: 1,
+        });
+        let t = TenantId::new("a").expect("valid");
+        let traces = Selection::for_signal(t, Signal::Traces, vec![], 0, 10).expect("selection");
+        let err = StorageTier::select(&c, &traces).await.expect_err("refused");
+        assert_eq!(err.kind(), sightline_plan::TierErrorKind::UnsupportedSignal);
+        let grid = Grid {
+            start_ms: 0,
+            end_ms: 10,
+            step_ms: 1,
+            range_ms: 1,
+        };
+        assert!(matches!(
+            StorageTier::range_grid(&c, &traces, "changes", grid).await,
+            Some(Err(e)) if e.kind() == sightline_plan::TierErrorKind::UnsupportedSignal
+        ));
     }
 }

@@ -7,8 +7,7 @@ use std::collections::HashMap;
 
 use parking_lot::Mutex;
 use sightline_core::TenantId;
-
-use crate::WriteBatch;
+use sightline_ingest::WriteBatch;
 
 /// Active series of every tenant, by label-set hash.
 pub struct ActiveSeries {
@@ -88,8 +87,8 @@ impl ActiveSeries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SeriesRecord;
     use sightline_core::{Labels, Sample};
+    use sightline_ingest::SeriesRecord;
 
     fn batch(tenant: &str, names: &[&str]) -> WriteBatch {
         WriteBatch {

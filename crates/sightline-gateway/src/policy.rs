@@ -3,7 +3,10 @@
 //! values under sensitive keys redacted. Applied before anything is
 //! written, so a refused request writes nothing.
 
-use crate::{IngestError, WriteBatch};
+use sightline_control::Authenticated;
+use sightline_ingest::WriteBatch;
+
+use crate::Refusal;
 
 /// The replacement of every value under a sensitive key.
 pub const REDACTED: &str = "[REDACTED]";
@@ -62,20 +65,31 @@ pub fn service_of(labels: &sightline_core::Labels) -> Option<&str> {
 }
 
 impl WritePolicy {
-    /// Applies the rules to every series, or refuses the whole batch.
-    pub fn apply(&self, batch: &mut WriteBatch) -> Result<(), IngestError> {
+    /// The rules of `auth`'s token: its scope labels and allowed services,
+    /// and the server's sensitive keys.
+    pub fn for_token(auth: &Authenticated, redact_keys: &[String]) -> WritePolicy {
+        WritePolicy {
+            scope_labels: auth.scope.labels(),
+            allowed_services: auth.allowed_services.clone(),
+            redact_keys: redact_keys.to_vec(),
+        }
+    }
+
+    /// Applies the rules to every series, or refuses the whole batch
+    /// ([`Refusal::ServiceNotAllowed`]) and leaves it unchanged.
+    pub fn apply(&self, batch: &mut WriteBatch) -> Result<(), Refusal> {
         if !self.allowed_services.is_empty() {
             for s in &batch.series {
                 match service_of(&s.labels) {
                     Some(svc) if self.allowed_services.iter().any(|a| a == svc) => {}
                     Some(svc) => {
-                        return Err(IngestError::Forbidden(format!(
+                        return Err(Refusal::ServiceNotAllowed(format!(
                             "service {:?} is not among this token's allowed services",
                             svc.chars().take(64).collect::<String>()
                         )));
                     }
                     None => {
-                        return Err(IngestError::Forbidden(
+                        return Err(Refusal::ServiceNotAllowed(
                             "this token may write only for its allowed services, and a series \
                              names none (no service or job label)"
                                 .into(),
@@ -109,8 +123,8 @@ impl WritePolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SeriesRecord;
     use sightline_core::{Labels, Sample, TenantId};
+    use sightline_ingest::SeriesRecord;
 
     fn batch(sets: &[&[(&str, &str)]]) -> WriteBatch {
         WriteBatch {
@@ -164,10 +178,13 @@ mod tests {
         let mut bad = batch(&[&[("job", "api")], &[("job", "billing")]]);
         let before = bad.clone();
         assert!(
-            matches!(p.apply(&mut bad), Err(IngestError::Forbidden(m)) if m.contains("billing"))
+            matches!(p.apply(&mut bad), Err(Refusal::ServiceNotAllowed(m)) if m.contains("billing"))
         );
         assert_eq!(bad, before, "nothing changed");
         let mut none = batch(&[&[("__name__", "up")]]);
-        assert!(matches!(p.apply(&mut none), Err(IngestError::Forbidden(_))));
+        assert!(matches!(
+            p.apply(&mut none),
+            Err(Refusal::ServiceNotAllowed(_))
+        ));
     }
 }

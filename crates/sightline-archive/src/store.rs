@@ -1,0 +1,105 @@
+//! The archive handle: the object store under it, each tenant's prefix and
+//! the dates it has files for, and the small JSON documents kept beside
+//! the data.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use sightline_core::TenantId;
+use tokio::sync::Mutex;
+
+use crate::ArchiveError;
+use crate::schema::metrics_schema;
+
+/// The metrics archive of all tenants.
+pub struct Archive {
+    pub(crate) store: Arc<dyn ObjectStore>,
+    /// Absolute filesystem root of the archive, used for DataFusion's table URLs.
+    pub(crate) root: String,
+    pub(crate) schema: SchemaRef,
+    /// Dates each tenant has files for, loaded lazily from a listing.
+    pub(crate) dates: Mutex<HashMap<TenantId, BTreeSet<String>>>,
+}
+
+impl Archive {
+    /// Opens (creating it if needed) an archive on the local filesystem.
+    pub fn open_local(dir: &Path) -> Result<Self, ArchiveError> {
+        std::fs::create_dir_all(dir)?;
+        let abs = std::fs::canonicalize(dir)?;
+        let root = abs
+            .to_str()
+            .ok_or_else(|| ArchiveError::Corrupt(format!("archive path {abs:?} is not UTF-8")))?
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Archive {
+            store: Arc::new(LocalFileSystem::new_with_prefix(&abs)?),
+            root,
+            schema: metrics_schema(),
+            dates: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Where a tenant's metrics live: `tenant=<id>/signal=metrics`.
+    pub(crate) fn tenant_prefix(tenant: &TenantId) -> String {
+        format!("tenant={}/signal=metrics", tenant.as_str())
+    }
+
+    /// The dates (`YYYY-MM-DD`) a tenant has metric files for.
+    pub(crate) async fn tenant_dates(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<BTreeSet<String>, ArchiveError> {
+        let mut g = self.dates.lock().await;
+        if let Some(d) = g.get(tenant) {
+            return Ok(d.clone());
+        }
+        let prefix = ObjPath::from(Self::tenant_prefix(tenant));
+        let listing = self.store.list_with_delimiter(Some(&prefix)).await?;
+        let mut set = BTreeSet::new();
+        for p in listing.common_prefixes {
+            if let Some(d) = p.filename().and_then(|f| f.strip_prefix("date=")) {
+                set.insert(d.to_string());
+            }
+        }
+        g.insert(tenant.clone(), set.clone());
+        Ok(set)
+    }
+
+    /// Stores a small JSON document for a tenant (metadata).
+    pub async fn put_json(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        body: Vec<u8>,
+    ) -> Result<(), ArchiveError> {
+        let path = ObjPath::from(format!("tenant={}/signal=metadata/{name}", tenant.as_str()));
+        self.store.put(&path, PutPayload::from(body)).await?;
+        Ok(())
+    }
+
+    /// Reads every tenant's JSON document of that name.
+    pub async fn all_json(&self, name: &str) -> Result<Vec<(TenantId, Vec<u8>)>, ArchiveError> {
+        let mut out = Vec::new();
+        let top = self.store.list_with_delimiter(None).await?;
+        for p in top.common_prefixes {
+            let Some(t) = p.filename().and_then(|f| f.strip_prefix("tenant=")) else {
+                continue;
+            };
+            let Ok(tenant) = TenantId::new(t) else {
+                continue;
+            };
+            let path = ObjPath::from(format!("tenant={t}/signal=metadata/{name}"));
+            match self.store.get(&path).await {
+                Ok(r) => out.push((tenant, r.bytes().await?.to_vec())),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,183 @@
+//! The engine as one storage tier: the head, the archive and ClickHouse
+//! (when configured), each read through [`StorageTier`], merged.
+//!
+//! Merge rules, kept here only:
+//! - the head is read first and the stored tiers (archive, then ClickHouse)
+//!   after: a flush writes the stored copy before it releases the head, so
+//!   a sample moving between the two reads is seen at least once;
+//! - one series' samples are merged by timestamp, and of two samples at
+//!   one timestamp the head's wins (then the archive's over ClickHouse's);
+//! - a selection matching more series than `max_series` is refused;
+//! - a range function (or an aggregation over one) is pushed down only when
+//!   ClickHouse holds the whole window, that is when neither the head nor
+//!   the archive has a series in it, and only for the functions ClickHouse
+//!   computes exactly ([`sightline_clickhouse::GRID_AGGREGATES`]).
+
+use std::collections::{BTreeSet, HashMap};
+
+use sightline_clickhouse::ClickHouse;
+use sightline_core::{Labels, Sample};
+use sightline_ingest::Head;
+use sightline_plan::{Grid, GridRow, Grouping, Selection, SeriesSamples, StorageTier, TierError};
+
+use crate::Engine;
+
+impl Engine {
+    /// The in-memory tier.
+    fn head(&self) -> &Head {
+        self.ingestor.head()
+    }
+
+    /// ClickHouse, when pushdown is on, ClickHouse computes `func` exactly
+    /// and it holds every sample of the selection's window (neither the head
+    /// nor the archive has a series there); `None` otherwise (the evaluator
+    /// then reads raw samples).
+    async fn pushdown_tier(
+        &self,
+        sel: &Selection,
+        func: &str,
+    ) -> Option<Result<&ClickHouse, TierError>> {
+        if !self.cfg.clickhouse_pushdown {
+            return None;
+        }
+        let ch = match self.hot_tier().await {
+            Ok(Some(ch)) => ch,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e.into())),
+        };
+        if !sightline_clickhouse::GRID_AGGREGATES
+            .iter()
+            .any(|(f, _)| *f == func)
+        {
+            return None;
+        }
+        match StorageTier::series(self.head(), sel).await {
+            Ok(v) if v.is_empty() => {}
+            Ok(_) => return None,
+            Err(e) => return Some(Err(e)),
+        }
+        match StorageTier::series(&*self.archive, sel).await {
+            Ok(v) if v.is_empty() => Some(Ok(ch)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl StorageTier for Engine {
+    /// The selection from the head, the archive and ClickHouse, merged.
+    async fn select(&self, sel: &Selection) -> Result<Vec<SeriesSamples>, TierError> {
+        let mut merged: HashMap<Labels, Vec<Sample>> = StorageTier::select(self.head(), sel)
+            .await?
+            .into_iter()
+            .collect();
+        let mut stored = StorageTier::select(&*self.archive, sel).await?;
+        if let Some(ch) = self.hot_tier().await? {
+            stored.extend(StorageTier::select(ch, sel).await?);
+        }
+        for (l, s) in stored {
+            match merged.get_mut(&l) {
+                Some(v) => {
+                    // Stored first, what was there after: the head's value
+                    // (or the archive's) wins a tie.
+                    let mut all = s;
+                    all.append(v);
+                    sightline_core::sort_dedup(&mut all);
+                    *v = all;
+                }
+                None => {
+                    merged.insert(l, s);
+                }
+            }
+        }
+        if merged.len() > self.cfg.limits.max_series {
+            return Err(TierError::limit(format!(
+                "a selector matched {} series, more than the limit of {}",
+                merged.len(),
+                self.cfg.limits.max_series
+            )));
+        }
+        Ok(merged.into_iter().collect())
+    }
+
+    /// The selection's series in the head, the archive and ClickHouse.
+    async fn series(&self, sel: &Selection) -> Result<Vec<Labels>, TierError> {
+        let mut out: BTreeSet<Labels> = StorageTier::series(self.head(), sel)
+            .await?
+            .into_iter()
+            .collect();
+        out.extend(StorageTier::series(&*self.archive, sel).await?);
+        if let Some(ch) = self.hot_tier().await? {
+            out.extend(StorageTier::series(ch, sel).await?);
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    /// Label names from the head's and the archive's series, and computed
+    /// by ClickHouse for its own.
+    async fn label_names(&self, sel: &Selection) -> Result<Vec<String>, TierError> {
+        let mut names: BTreeSet<String> = StorageTier::label_names(self.head(), sel)
+            .await?
+            .into_iter()
+            .collect();
+        names.extend(StorageTier::label_names(&*self.archive, sel).await?);
+        if let Some(ch) = self.hot_tier().await? {
+            names.extend(StorageTier::label_names(ch, sel).await?);
+        }
+        Ok(names.into_iter().collect())
+    }
+
+    /// Values of one label (see `label_names`).
+    async fn label_values(&self, sel: &Selection, name: &str) -> Result<Vec<String>, TierError> {
+        let mut values: BTreeSet<String> = StorageTier::label_values(self.head(), sel, name)
+            .await?
+            .into_iter()
+            .collect();
+        values.extend(StorageTier::label_values(&*self.archive, sel, name).await?);
+        if let Some(ch) = self.hot_tier().await? {
+            values.extend(StorageTier::label_values(ch, sel, name).await?);
+        }
+        Ok(values.into_iter().collect())
+    }
+
+    /// `func` on the grid, computed by ClickHouse (see `pushdown_tier`).
+    async fn range_grid(
+        &self,
+        sel: &Selection,
+        func: &str,
+        grid: Grid,
+    ) -> Option<Result<Vec<GridRow>, TierError>> {
+        let ch = match self.pushdown_tier(sel, func).await? {
+            Ok(ch) => ch,
+            Err(e) => return Some(Err(e)),
+        };
+        let out = StorageTier::range_grid(ch, sel, func, grid).await?;
+        if out.is_ok() {
+            metrics::counter!("sightline_clickhouse_pushdown_total", "function" => func.to_string())
+                .increment(1);
+        }
+        Some(out)
+    }
+
+    /// An aggregation over `func` on the grid, computed by ClickHouse (see
+    /// `pushdown_tier`).
+    async fn aggregate_grid(
+        &self,
+        sel: &Selection,
+        func: &str,
+        grid: Grid,
+        op: &str,
+        grouping: Grouping<'_>,
+    ) -> Option<Result<Vec<GridRow>, TierError>> {
+        let ch = match self.pushdown_tier(sel, func).await? {
+            Ok(ch) => ch,
+            Err(e) => return Some(Err(e)),
+        };
+        let out = StorageTier::aggregate_grid(ch, sel, func, grid, op, grouping).await?;
+        if out.is_ok() {
+            metrics::counter!("sightline_clickhouse_pushdown_total", "function" => format!("{op}({func})"))
+                .increment(1);
+        }
+        Some(out)
+    }
+}

@@ -1,0 +1,223 @@
+//! The write sequence every door runs: policy, quota, series cap, write,
+//! refund, counters.
+
+use std::sync::Arc;
+
+use sightline_control::{Authenticated, Quotas};
+use sightline_core::{Signal, TenantId};
+use sightline_engine::Engine;
+use sightline_ingest::WriteBatch;
+
+use crate::cardinality::ActiveSeries;
+use crate::policy::{WritePolicy, sensitive_keys};
+use crate::refusal::{Refusal, SeriesCapHit};
+
+/// Requests by tenant and outcome (`success`, `high_cardinality`,
+/// `forbidden`, `quota_exceeded`, `bad_request`, `error`).
+pub const INGEST_REQUESTS_TOTAL: &str = "sightline_ingest_requests_total";
+/// Refusals by tenant and reason ([`Refusal::reason`]); series rejected by
+/// the cap count one each.
+pub const INGEST_REFUSED_TOTAL: &str = "sightline_ingest_refused_total";
+/// Samples written, by tenant.
+pub const INGEST_SAMPLES_TOTAL: &str = "sightline_ingest_samples_total";
+
+/// The gateway's settings.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Label and attribute keys whose values are redacted at ingest
+    /// (lowercase; see [`sensitive_keys`]).
+    pub redact_keys: Vec<String>,
+    /// Active series a workspace may hold unless its own cap says
+    /// otherwise; `None` for no cap.
+    pub max_active_series: Option<usize>,
+    /// How long a series stays active after its last sample, in seconds.
+    pub active_series_window_secs: u64,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            redact_keys: sensitive_keys(&[]),
+            max_active_series: Some(1_000_000),
+            active_series_window_secs: 3600,
+        }
+    }
+}
+
+/// What an accepted write stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// Samples stored.
+    pub samples: usize,
+    /// Series the active-series cap rejected (their samples are not
+    /// stored, the others are).
+    pub cap_hit: Option<SeriesCapHit>,
+}
+
+impl Written {
+    /// The refusal of the part that was not stored, for doors that answer
+    /// a partial write as an error.
+    pub fn partial(&self) -> Option<Refusal> {
+        self.cap_hit.map(Refusal::Cardinality)
+    }
+}
+
+/// The ingest gateway: the one sequence from a decoded batch and the
+/// caller's token to an acknowledged write or a counted refusal.
+pub struct Gateway {
+    engine: Arc<Engine>,
+    quotas: Arc<Quotas>,
+    active: ActiveSeries,
+    cfg: GatewayConfig,
+}
+
+impl Gateway {
+    pub fn new(engine: Arc<Engine>, quotas: Arc<Quotas>, cfg: GatewayConfig) -> Self {
+        let window_ms =
+            i64::try_from(cfg.active_series_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        Gateway {
+            engine,
+            quotas,
+            active: ActiveSeries::new(window_ms),
+            cfg,
+        }
+    }
+
+    /// The active series of every workspace, as the cap counts them.
+    pub fn active_series(&self) -> &ActiveSeries {
+        &self.active
+    }
+
+    /// Writes a decoded metrics batch for `auth`'s token. `raw_bytes` is
+    /// the size the byte quota counts (the uncompressed payload).
+    ///
+    /// The steps, in order: the batch's tenant is set to the token's; the
+    /// token's [`WritePolicy`] is applied (on a blocking thread: it is CPU
+    /// work on large batches); the quota is charged; the series cap drops
+    /// new series past it; the rest is written and acknowledged once in
+    /// the WAL. A refusal stores nothing and leaves the quota as it was: a
+    /// step before the write that refuses has charged nothing, and a failed
+    /// write gives its bytes back. Every outcome is counted by tenant.
+    pub async fn write_metrics(
+        &self,
+        auth: &Authenticated,
+        mut batch: WriteBatch,
+        raw_bytes: usize,
+    ) -> Result<Written, Refusal> {
+        let signal = Signal::Metrics;
+        let Some(tenant) = auth.tenant.clone() else {
+            return Err(self.refused("", None, Refusal::NoWorkspace));
+        };
+        batch.tenant = tenant.clone();
+
+        // The token's scope: labels overwritten, services checked, sensitive
+        // values redacted; a refusal leaves nothing written or charged.
+        let policy = WritePolicy::for_token(auth, &self.cfg.redact_keys);
+        let applied = tokio::task::spawn_blocking(move || {
+            policy.apply(&mut batch)?;
+            Ok::<_, Refusal>(batch)
+        })
+        .await;
+        let mut batch = match applied {
+            Ok(Ok(b)) => b,
+            Ok(Err(r)) => return Err(self.refused(tenant.as_str(), None, r)),
+            Err(e) => {
+                let r = Refusal::Internal(format!("policy task failed: {e}"));
+                return Err(self.refused(tenant.as_str(), None, r));
+            }
+        };
+
+        let now_ms = now_ms();
+        let now_secs = now_ms.div_euclid(1000);
+        let bytes = i64::try_from(raw_bytes).unwrap_or(i64::MAX);
+        match self.quotas.charge(auth, signal, bytes, now_secs).await {
+            Ok(Ok(())) => {}
+            Ok(Err(q)) => {
+                return Err(self.refused(tenant.as_str(), None, Refusal::QuotaExceeded(q)));
+            }
+            Err(e) => return Err(self.refused(tenant.as_str(), None, Refusal::Control(e))),
+        }
+
+        let cap = self.series_cap(auth);
+        let rejected = self.active.admit(&mut batch, cap, now_ms);
+        if rejected > 0 {
+            count_refused(tenant.as_str(), "high_cardinality", rejected as u64);
+        }
+
+        let samples = batch.sample_count();
+        if !batch.series.is_empty() || !batch.metadata.is_empty() {
+            if let Err(e) = self.engine.write(batch).await {
+                // Not stored: the bytes do not count against the quota.
+                self.quotas.refund(auth, signal, bytes, now_secs);
+                return Err(self.refused(tenant.as_str(), Some("error"), Refusal::from(e)));
+            }
+            metrics::counter!(INGEST_SAMPLES_TOTAL, "tenant" => tenant.to_string())
+                .increment(samples as u64);
+        }
+
+        let cap_hit = (rejected > 0).then(|| SeriesCapHit {
+            rejected,
+            cap: cap.unwrap_or_default(),
+        });
+        count_request(
+            tenant.as_str(),
+            if cap_hit.is_some() {
+                "high_cardinality"
+            } else {
+                "success"
+            },
+        );
+        Ok(Written { samples, cap_hit })
+    }
+
+    /// Counts the refusal of a payload a door could not take (undecodable,
+    /// too large, in an unsupported encoding) before it reached
+    /// [`Gateway::write_metrics`], as the gateway counts its own, and hands
+    /// it back for the door to answer with.
+    pub fn refuse_payload(&self, tenant: &TenantId, refusal: Refusal) -> Refusal {
+        self.refused(tenant.as_str(), None, refusal)
+    }
+
+    /// The series cap in force for the token: its workspace's, else the
+    /// server's default.
+    fn series_cap(&self, auth: &Authenticated) -> Option<usize> {
+        auth.limits
+            .max_active_series
+            .and_then(|n| usize::try_from(n).ok())
+            .or(self.cfg.max_active_series)
+    }
+
+    /// Counts a refusal (its reason, if it has one, and the request's
+    /// outcome: `outcome`, else the refusal's own) and logs the faults.
+    fn refused(&self, tenant: &str, outcome: Option<&'static str>, r: Refusal) -> Refusal {
+        if let Some(reason) = r.reason() {
+            count_refused(tenant, reason, 1);
+        }
+        count_request(tenant, outcome.unwrap_or_else(|| r.outcome()));
+        match &r {
+            Refusal::Wal(e) => {
+                tracing::error!(tenant = tenant, error = %e, "write not acknowledged");
+            }
+            Refusal::Internal(m) => tracing::error!(tenant = tenant, error = %m, "write failed"),
+            _ => {}
+        }
+        r
+    }
+}
+
+fn count_request(tenant: &str, outcome: &'static str) {
+    metrics::counter!(INGEST_REQUESTS_TOTAL, "tenant" => tenant.to_string(), "outcome" => outcome)
+        .increment(1);
+}
+
+fn count_refused(tenant: &str, reason: &'static str, n: u64) {
+    metrics::counter!(INGEST_REFUSED_TOTAL, "tenant" => tenant.to_string(), "reason" => reason)
+        .increment(n);
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
