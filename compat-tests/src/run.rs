@@ -12,6 +12,7 @@ use sightline_eval::{
     eval_range, eval_range_with_annotations,
 };
 use sightline_promql::ast::{At, Expr};
+use sightline_promql::functions::Function;
 
 use crate::compare::{
     canonical, check_annotations, compare_instant, compare_matrix, compare_range_middle,
@@ -41,27 +42,27 @@ fn options(delayed: bool) -> QueryOptions {
 
 /// Functions whose result depends on the evaluation time itself, which
 /// excludes an eval from the `@` re-runs.
-const AT_UNSAFE: &[&str] = &[
-    "days_in_month",
-    "day_of_month",
-    "day_of_week",
-    "day_of_year",
-    "end",
-    "hour",
-    "minute",
-    "month",
-    "year",
-    "predict_linear",
-    "range",
-    "start",
-    "step",
-    "time",
-    "timestamp",
+const AT_UNSAFE: &[Function] = &[
+    Function::DaysInMonth,
+    Function::DayOfMonth,
+    Function::DayOfWeek,
+    Function::DayOfYear,
+    Function::End,
+    Function::Hour,
+    Function::Minute,
+    Function::Month,
+    Function::Year,
+    Function::PredictLinear,
+    Function::Range,
+    Function::Start,
+    Function::Step,
+    Function::Time,
+    Function::Timestamp,
 ];
 
 fn calls_at_unsafe(e: &Expr) -> bool {
     e.walk()
-        .any(|node| matches!(node, Expr::Call(c) if AT_UNSAFE.contains(&c.func.as_str())))
+        .any(|node| matches!(node, Expr::Call(c) if AT_UNSAFE.contains(&c.func)))
 }
 
 /// Pins every selector and subquery without `@` to `t`, not descending

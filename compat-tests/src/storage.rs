@@ -22,6 +22,8 @@ use sightline_eval::{
 use sightline_plan::{
     Grid, GridRow, Grouping, ReadScope, Selection, SeriesSamples, StorageTier, TierError,
 };
+use sightline_promql::ast::AggOp;
+use sightline_promql::functions::Function;
 
 use crate::series::{SeriesDesc, Slot};
 
@@ -164,7 +166,7 @@ impl StorageTier for ScriptTier<'_> {
     async fn range_grid(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
         grid: Grid,
     ) -> Option<Result<Vec<GridRow>, TierError>> {
         if !self.pushdown.load(Ordering::Relaxed) {
@@ -178,9 +180,9 @@ impl StorageTier for ScriptTier<'_> {
     async fn aggregate_grid(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
         grid: Grid,
-        op: &str,
+        op: AggOp,
         grouping: Grouping<'_>,
     ) -> Option<Result<Vec<GridRow>, TierError>> {
         if !self.pushdown.load(Ordering::Relaxed) {

@@ -8,6 +8,8 @@ use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 use sightline_core::{Labels, Sample, Signal, TenantId};
 use sightline_plan::{GridRow, Selection, SeriesSamples, StorageTier, TierError, check_signal};
+use sightline_promql::ast::AggOp;
+use sightline_promql::functions::Function;
 use sightline_sql::metrics::{self, Grid, Grouping};
 use sightline_sql::{ClickHouseDialect, Param, Statement};
 use tokio::sync::Mutex;
@@ -313,17 +315,17 @@ impl ClickHouse {
         Ok(v)
     }
 
-    /// `func` (see [`crate::GRID_AGGREGATES`]) of the selection's series on
-    /// `grid`, computed by ClickHouse. `None` when ClickHouse has no such
-    /// function. The selection's window must be `[grid.start - range + 1,
-    /// grid.end]`.
+    /// `func` (see [`crate::grid_aggregate`]) of the selection's series on
+    /// `grid`, computed by ClickHouse. `None` when ClickHouse does not
+    /// compute it exactly (the registry's `clickhouse_grid`). The
+    /// selection's window must be `[grid.start - range + 1, grid.end]`.
     pub async fn grid(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
         grid: Grid,
     ) -> Option<Result<Vec<(Labels, Vec<Option<f64>>)>, ChError>> {
-        if !crate::GRID_AGGREGATES.iter().any(|(f, _)| *f == func) {
+        if !func.info().clickhouse_grid {
             return None;
         }
         Some(self.grid_rows(sel, func, grid).await)
@@ -332,7 +334,7 @@ impl ClickHouse {
     async fn grid_rows(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
         grid: Grid,
     ) -> Result<Vec<(Labels, Vec<Option<f64>>)>, ChError> {
         let labels = self.series_map(sel).await?;
@@ -357,21 +359,20 @@ impl ClickHouse {
         Ok(out)
     }
 
-    /// `op` (`sum`, `count` or `group`) by `grouping` of `func` on `grid`,
+    /// `op` (`sum`, `count`, `group`, `min` or `max`: those with an
+    /// [`AggOp::grid_input`]) by `grouping` of `func` on `grid`,
     /// computed by ClickHouse: one row per group with its labels and one
     /// value per grid point (`None` where no series of the group has one).
     /// `None` when ClickHouse has no such function or aggregation.
     pub async fn grid_aggregate(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
         grid: Grid,
-        op: &str,
+        op: AggOp,
         grouping: Grouping<'_>,
     ) -> Option<Result<Vec<(Labels, Vec<Option<f64>>)>, ChError>> {
-        if !crate::GRID_AGGREGATES.iter().any(|(f, _)| *f == func)
-            || !["sum", "count", "group", "min", "max"].contains(&op)
-        {
+        if !func.info().clickhouse_grid || op.grid_input().is_none() {
             return None;
         }
         let st = metrics::grid_groups(&DIALECT, sel, func, grid, grouping)?;
@@ -396,10 +397,10 @@ impl ClickHouse {
                 .map(|i| {
                     let at = |v: &[f64]| v.get(i).copied().unwrap_or(f64::NAN);
                     (r.n[i] > 0).then(|| match op {
-                        "count" => r.n[i] as f64,
-                        "group" => 1.0,
-                        "min" => at(&r.lo),
-                        "max" => at(&r.hi),
+                        AggOp::Count => r.n[i] as f64,
+                        AggOp::Group => 1.0,
+                        AggOp::Min => at(&r.lo),
+                        AggOp::Max => at(&r.hi),
                         _ => at(&r.s),
                     })
                 })
@@ -443,8 +444,8 @@ impl ClickHouse {
 const TIER: &str = "clickhouse tier";
 
 /// ClickHouse as a storage tier: metrics only; label names and values are
-/// computed by ClickHouse, and so are the range functions of
-/// [`crate::GRID_AGGREGATES`] and the aggregations over them.
+/// computed by ClickHouse, and so are the range functions it computes
+/// exactly ([`crate::grid_aggregate`]) and the aggregations over them.
 impl StorageTier for ClickHouse {
     async fn select(&self, sel: &Selection) -> Result<Vec<SeriesSamples>, TierError> {
         check_signal(sel, Signal::Metrics, TIER)?;
@@ -469,7 +470,7 @@ impl StorageTier for ClickHouse {
     async fn range_grid(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
         grid: Grid,
     ) -> Option<Result<Vec<GridRow>, TierError>> {
         if let Err(e) = check_signal(sel, Signal::Metrics, TIER) {
@@ -482,9 +483,9 @@ impl StorageTier for ClickHouse {
     async fn aggregate_grid(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
         grid: Grid,
-        op: &str,
+        op: AggOp,
         grouping: Grouping<'_>,
     ) -> Option<Result<Vec<GridRow>, TierError>> {
         if let Err(e) = check_signal(sel, Signal::Metrics, TIER) {
@@ -521,7 +522,7 @@ mod tests {
             range_ms: 1,
         };
         assert!(matches!(
-            StorageTier::range_grid(&c, &traces, "changes", grid).await,
+            StorageTier::range_grid(&c, &traces, Function::Changes, grid).await,
             Some(Err(e)) if e.kind() == sightline_plan::TierErrorKind::UnsupportedSignal
         ));
     }

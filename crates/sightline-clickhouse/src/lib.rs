@@ -23,4 +23,4 @@ pub mod testing;
 pub use client::{ClickHouse, ClickHouseConfig, SeriesBatch};
 pub use error::ChError;
 pub use migrate::MIGRATIONS;
-pub use sightline_sql::metrics::{GRID_AGGREGATES, Grid, Grouping};
+pub use sightline_sql::metrics::{Grid, Grouping, grid_aggregate};

@@ -11,7 +11,8 @@
 //! - a range function (or an aggregation over one) is pushed down only when
 //!   ClickHouse holds the whole window, that is when neither the head nor
 //!   the archive has a series in it, and only for the functions ClickHouse
-//!   computes exactly ([`sightline_clickhouse::GRID_AGGREGATES`]).
+//!   computes exactly (the function registry's `clickhouse_grid`, see
+//!   [`sightline_promql::functions::FunctionInfo::clickhouse_grid`]).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -19,6 +20,8 @@ use sightline_clickhouse::ClickHouse;
 use sightline_core::{Labels, Sample};
 use sightline_ingest::Head;
 use sightline_plan::{Grid, GridRow, Grouping, Selection, SeriesSamples, StorageTier, TierError};
+use sightline_promql::ast::AggOp;
+use sightline_promql::functions::Function;
 
 use crate::Engine;
 
@@ -35,7 +38,7 @@ impl Engine {
     async fn pushdown_tier(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
     ) -> Option<Result<&ClickHouse, TierError>> {
         if !self.cfg.clickhouse_pushdown {
             return None;
@@ -45,10 +48,7 @@ impl Engine {
             Ok(None) => return None,
             Err(e) => return Some(Err(e.into())),
         };
-        if !sightline_clickhouse::GRID_AGGREGATES
-            .iter()
-            .any(|(f, _)| *f == func)
-        {
+        if !func.info().clickhouse_grid {
             return None;
         }
         match StorageTier::series(self.head(), sel).await {
@@ -144,7 +144,7 @@ impl StorageTier for Engine {
     async fn range_grid(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
         grid: Grid,
     ) -> Option<Result<Vec<GridRow>, TierError>> {
         let ch = match self.pushdown_tier(sel, func).await? {
@@ -153,7 +153,7 @@ impl StorageTier for Engine {
         };
         let out = StorageTier::range_grid(ch, sel, func, grid).await?;
         if out.is_ok() {
-            metrics::counter!("sightline_clickhouse_pushdown_total", "function" => func.to_string())
+            metrics::counter!("sightline_clickhouse_pushdown_total", "function" => func.name())
                 .increment(1);
         }
         Some(out)
@@ -164,9 +164,9 @@ impl StorageTier for Engine {
     async fn aggregate_grid(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
         grid: Grid,
-        op: &str,
+        op: AggOp,
         grouping: Grouping<'_>,
     ) -> Option<Result<Vec<GridRow>, TierError>> {
         let ch = match self.pushdown_tier(sel, func).await? {
@@ -175,7 +175,8 @@ impl StorageTier for Engine {
         };
         let out = StorageTier::aggregate_grid(ch, sel, func, grid, op, grouping).await?;
         if out.is_ok() {
-            metrics::counter!("sightline_clickhouse_pushdown_total", "function" => format!("{op}({func})"))
+            let label = format!("{}({})", op.as_str(), func.name());
+            metrics::counter!("sightline_clickhouse_pushdown_total", "function" => label)
                 .increment(1);
         }
         Some(out)

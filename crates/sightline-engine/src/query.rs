@@ -55,7 +55,8 @@ pub struct EngineConfig {
     /// limit), so that a backlog drains without swamping it.
     pub clickhouse_drain_rows_per_sec: u64,
     /// Range functions ClickHouse computes exactly are computed there when
-    /// it holds the whole window (see `sightline_clickhouse::GRID_AGGREGATES`).
+    /// it holds the whole window (see the function registry's
+    /// `clickhouse_grid` and `sightline_clickhouse::grid_aggregate`).
     pub clickhouse_pushdown: bool,
     pub limits: QueryLimits,
     /// Prometheus's `promql-delayed-name-removal` (off by default, as there).

@@ -144,6 +144,7 @@ mod tests {
     use super::*;
     use sightline_core::{Labels, MatchOp, Sample, TenantId};
     use sightline_plan::{SeriesSamples, TierErrorKind};
+    use sightline_promql::functions::Function;
 
     /// A tier answering every read with one series, refusing regexes as
     /// input, and pushing down `changes` as the grid's start times.
@@ -171,10 +172,10 @@ mod tests {
         async fn range_grid(
             &self,
             sel: &Selection,
-            func: &str,
+            func: Function,
             grid: Grid,
         ) -> Option<Result<Vec<GridRow>, TierError>> {
-            (func == "changes").then(|| {
+            (func == Function::Changes).then(|| {
                 Ok(vec![(
                     Labels::default(),
                     vec![Some(sel.start_ms() as f64), Some(grid.range_ms as f64)],
@@ -192,7 +193,7 @@ mod tests {
         (rt, v)
     }
 
-    fn grid_request<'a>(func: &'a str, matchers: &'a [Matcher], start: i64) -> GridRequest<'a> {
+    fn grid_request(func: Function, matchers: &[Matcher], start: i64) -> GridRequest<'_> {
         GridRequest {
             func,
             matchers,
@@ -209,14 +210,17 @@ mod tests {
         let got = v.select(&[], 10, 20).expect("select");
         assert_eq!(got[0].samples, vec![Sample { t: 10, v: 20.0 }]);
         // The grid's window is (start - range, end].
-        let req = grid_request("changes", &[], 100_000);
+        let req = grid_request(Function::Changes, &[], 100_000);
         let rows = v.range_grid(&req).expect("pushed").expect("answer");
         assert_eq!(rows[0].values, vec![Some(40_001.0), Some(60_000.0)]);
         // Not computed by the tier: read raw samples instead.
-        assert!(v.range_grid(&grid_request("resets", &[], 0)).is_none());
+        assert!(
+            v.range_grid(&grid_request(Function::Resets, &[], 0))
+                .is_none()
+        );
         // A window that does not fit in an i64 is never pushed down.
         assert!(
-            v.range_grid(&grid_request("changes", &[], i64::MIN + 1))
+            v.range_grid(&grid_request(Function::Changes, &[], i64::MIN + 1))
                 .is_none()
         );
     }
@@ -236,7 +240,7 @@ mod tests {
         ));
         assert!(
             expired
-                .range_grid(&grid_request("changes", &[], 100_000))
+                .range_grid(&grid_request(Function::Changes, &[], 100_000))
                 .is_none()
         );
     }

@@ -141,13 +141,8 @@ fn pushed_down(
     without: bool,
     grouping: &[String],
 ) -> Result<Option<Matrix>, EvalError> {
-    let op = match a.op {
-        AggOp::Sum => "sum",
-        AggOp::Count => "count",
-        AggOp::Group => "group",
-        AggOp::Min => "min",
-        AggOp::Max => "max",
-        _ => return Ok(None),
+    let Some(needs) = a.op.grid_input() else {
+        return Ok(None);
     };
     if a.param.is_some() || grouping.iter().any(|g| g == sightline_core::METRIC_NAME) {
         return Ok(None);
@@ -158,7 +153,7 @@ fn pushed_down(
     let Some(inner) = crate::functions::range::grid_request(ev, c, 0) else {
         return Ok(None);
     };
-    if matches!(op, "sum" | "min" | "max") && !crate::INTEGER_GRID_FUNCTIONS.contains(&inner.func) {
+    if inner.func.info().grid < needs {
         return Ok(None);
     }
     // One metric name: dropping it cannot make two series' labels equal,
@@ -171,7 +166,7 @@ fn pushed_down(
         return Ok(None);
     }
     let req = crate::AggGridRequest {
-        op,
+        op: a.op,
         without,
         grouping,
         inner,

@@ -1,8 +1,8 @@
 //! Function calls. Functions over a range vector are evaluated per series
 //! and step in [`range`]; `label_replace`/`label_join` work on whole series
 //! in [`labels`]; every other function is applied step by step to instant
-//! vectors here. Functions that need native histograms, and experimental
-//! ones not implemented, are refused by name.
+//! vectors here. Functions that need native histograms (a fact of the
+//! function registry), and experimental ones not implemented, are refused.
 
 mod date;
 mod histogram;
@@ -10,6 +10,7 @@ mod labels;
 pub(crate) mod range;
 
 use sightline_core::{Labels, METRIC_NAME, MatchOp};
+use sightline_promql::functions::Function as F;
 
 use crate::EvalError;
 use crate::annotations;
@@ -19,17 +20,10 @@ use crate::selectors::select_instant;
 use crate::types::check_call;
 use crate::util::cmp_nan_first;
 
-/// Functions that only make sense on native histograms.
-const NATIVE_HISTOGRAM_FUNCS: &[&str] = &[
-    "histogram_avg",
-    "histogram_count",
-    "histogram_sum",
-    "histogram_stddev",
-    "histogram_stdvar",
-];
-
 /// Experimental functions Sightline does not evaluate.
-const UNIMPLEMENTED_FUNCS: &[&str] = &["info", "start_timestamp"];
+fn not_evaluated(func: F) -> bool {
+    matches!(func, F::Info | F::StartTimestamp)
+}
 
 /// Strips parentheses, as Prometheus does for function arguments.
 pub(crate) fn unparen(mut e: &Expr) -> &Expr {
@@ -48,8 +42,9 @@ pub(crate) fn string_arg(e: &Expr) -> Result<&str, EvalError> {
 }
 
 pub(crate) fn eval_call(ev: &Ev, c: &Call) -> Result<Matrix, EvalError> {
-    let name = c.func.as_str();
-    if NATIVE_HISTOGRAM_FUNCS.contains(&name) {
+    let func = c.func;
+    let name = func.name();
+    if func.info().native_histograms_only {
         // Select the arguments' data first, so that storage sees what the
         // query would have read.
         for a in &c.args {
@@ -59,27 +54,27 @@ pub(crate) fn eval_call(ev: &Ev, c: &Call) -> Result<Matrix, EvalError> {
             "function {name:?} (native histograms are not supported)"
         )));
     }
-    if UNIMPLEMENTED_FUNCS.contains(&name) {
+    if not_evaluated(func) {
         return Err(EvalError::unsupported(format!("function {name:?}")));
     }
-    check_call(name, &c.args)?;
+    check_call(func, &c.args)?;
     if !ev.is_instant()
         && matches!(
-            name,
-            "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc"
+            func,
+            F::Sort | F::SortDesc | F::SortByLabel | F::SortByLabelDesc
         )
     {
         ev.ctx.annotate(annotations::sort_in_range_query(c.span));
     }
 
-    if name == "timestamp"
+    if func == F::Timestamp
         && let Expr::Vector(vs) = unparen(&c.args[0])
     {
         return timestamp_of_selector(ev, vs);
     }
-    match name {
-        "label_replace" => return labels::label_replace(ev, c),
-        "label_join" => return labels::label_join(ev, c),
+    match func {
+        F::LabelReplace => return labels::label_replace(ev, c),
+        F::LabelJoin => return labels::label_join(ev, c),
         _ => {}
     }
     if let Some(i) = c
@@ -99,7 +94,7 @@ pub(crate) fn eval_call(ev: &Ev, c: &Call) -> Result<Matrix, EvalError> {
         })
         .collect();
     ev.range_eval(&args, |vals, ts| {
-        instant_fn(ev, name, vals, &strings, ts, c)
+        instant_fn(ev, func, vals, &strings, ts, c)
     })
 }
 
@@ -170,37 +165,37 @@ fn single(labels: Labels, v: f64, ts: i64) -> Vector {
 
 fn instant_fn(
     ev: &Ev,
-    name: &str,
+    func: F,
     vals: &[Vector],
     strings: &[Option<String>],
     ts: i64,
     c: &Call,
 ) -> Result<Vector, EvalError> {
     let v0 = || vals.first().cloned().unwrap_or_default();
-    let out = match name {
-        "abs" => map_values(&v0(), f64::abs),
-        "ceil" => map_values(&v0(), f64::ceil),
-        "floor" => map_values(&v0(), f64::floor),
-        "exp" => map_values(&v0(), f64::exp),
-        "sqrt" => map_values(&v0(), f64::sqrt),
-        "ln" => map_values(&v0(), f64::ln),
-        "log2" => map_values(&v0(), f64::log2),
-        "log10" => map_values(&v0(), f64::log10),
-        "sin" => map_values(&v0(), f64::sin),
-        "cos" => map_values(&v0(), f64::cos),
-        "tan" => map_values(&v0(), f64::tan),
-        "asin" => map_values(&v0(), f64::asin),
-        "acos" => map_values(&v0(), f64::acos),
-        "atan" => map_values(&v0(), f64::atan),
-        "sinh" => map_values(&v0(), f64::sinh),
-        "cosh" => map_values(&v0(), f64::cosh),
-        "tanh" => map_values(&v0(), f64::tanh),
-        "asinh" => map_values(&v0(), f64::asinh),
-        "acosh" => map_values(&v0(), f64::acosh),
-        "atanh" => map_values(&v0(), f64::atanh),
-        "rad" => map_values(&v0(), |x| x * std::f64::consts::PI / 180.0),
-        "deg" => map_values(&v0(), |x| x * 180.0 / std::f64::consts::PI),
-        "sgn" => map_values(&v0(), |x| {
+    let out = match func {
+        F::Abs => map_values(&v0(), f64::abs),
+        F::Ceil => map_values(&v0(), f64::ceil),
+        F::Floor => map_values(&v0(), f64::floor),
+        F::Exp => map_values(&v0(), f64::exp),
+        F::Sqrt => map_values(&v0(), f64::sqrt),
+        F::Ln => map_values(&v0(), f64::ln),
+        F::Log2 => map_values(&v0(), f64::log2),
+        F::Log10 => map_values(&v0(), f64::log10),
+        F::Sin => map_values(&v0(), f64::sin),
+        F::Cos => map_values(&v0(), f64::cos),
+        F::Tan => map_values(&v0(), f64::tan),
+        F::Asin => map_values(&v0(), f64::asin),
+        F::Acos => map_values(&v0(), f64::acos),
+        F::Atan => map_values(&v0(), f64::atan),
+        F::Sinh => map_values(&v0(), f64::sinh),
+        F::Cosh => map_values(&v0(), f64::cosh),
+        F::Tanh => map_values(&v0(), f64::tanh),
+        F::Asinh => map_values(&v0(), f64::asinh),
+        F::Acosh => map_values(&v0(), f64::acosh),
+        F::Atanh => map_values(&v0(), f64::atanh),
+        F::Rad => map_values(&v0(), |x| x * std::f64::consts::PI / 180.0),
+        F::Deg => map_values(&v0(), |x| x * 180.0 / std::f64::consts::PI),
+        F::Sgn => map_values(&v0(), |x| {
             if x < 0.0 {
                 -1.0
             } else if x > 0.0 {
@@ -209,10 +204,10 @@ fn instant_fn(
                 x
             }
         }),
-        "clamp" => clamp(&v0(), scalar_arg(vals, 1), scalar_arg(vals, 2)),
-        "clamp_min" => clamp(&v0(), scalar_arg(vals, 1), f64::INFINITY),
-        "clamp_max" => clamp(&v0(), f64::NEG_INFINITY, scalar_arg(vals, 1)),
-        "round" => {
+        F::Clamp => clamp(&v0(), scalar_arg(vals, 1), scalar_arg(vals, 2)),
+        F::ClampMin => clamp(&v0(), scalar_arg(vals, 1), f64::INFINITY),
+        F::ClampMax => clamp(&v0(), f64::NEG_INFINITY, scalar_arg(vals, 1)),
+        F::Round => {
             let to_nearest = if vals.len() >= 2 {
                 scalar_arg(vals, 1)
             } else {
@@ -221,69 +216,69 @@ fn instant_fn(
             let inv = 1.0 / to_nearest;
             map_values(&v0(), |x| (x * inv + 0.5).floor() / inv)
         }
-        "scalar" => {
+        F::Scalar => {
             let v = v0();
             let val = if v.len() == 1 { v[0].v } else { f64::NAN };
             single(Labels::empty(), val, ts)
         }
-        "vector" => single(Labels::empty(), scalar_arg(vals, 0), ts),
-        "time" => single(Labels::empty(), ts as f64 / 1000.0, ts),
-        "pi" => single(Labels::empty(), std::f64::consts::PI, ts),
-        "start" => single(Labels::empty(), ev.ctx.query_start as f64 / 1000.0, ts),
-        "end" => single(Labels::empty(), ev.ctx.query_end as f64 / 1000.0, ts),
-        "range" => single(
+        F::Vector => single(Labels::empty(), scalar_arg(vals, 0), ts),
+        F::Time => single(Labels::empty(), ts as f64 / 1000.0, ts),
+        F::Pi => single(Labels::empty(), std::f64::consts::PI, ts),
+        F::Start => single(Labels::empty(), ev.ctx.query_start as f64 / 1000.0, ts),
+        F::End => single(Labels::empty(), ev.ctx.query_end as f64 / 1000.0, ts),
+        F::Range => single(
             Labels::empty(),
             (ev.ctx.query_end - ev.ctx.query_start) as f64 / 1000.0,
             ts,
         ),
-        "step" => single(Labels::empty(), ev.ctx.query_step as f64 / 1000.0, ts),
-        "min_of" => single(
+        F::Step => single(Labels::empty(), ev.ctx.query_step as f64 / 1000.0, ts),
+        F::MinOf => single(
             Labels::empty(),
             go_min(scalar_arg(vals, 0), scalar_arg(vals, 1)),
             ts,
         ),
-        "max_of" => single(
+        F::MaxOf => single(
             Labels::empty(),
             go_max(scalar_arg(vals, 0), scalar_arg(vals, 1)),
             ts,
         ),
-        "timestamp" => map_values(&v0(), |_| 0.0)
+        F::Timestamp => map_values(&v0(), |_| 0.0)
             .into_iter()
             .map(|mut e| {
                 e.v = e.t as f64 / 1000.0;
                 e
             })
             .collect(),
-        "sort" => {
+        F::Sort => {
             let mut v = v0();
             // Descending with NaN first, reversed: ascending, NaN last.
             v.sort_by(|a, b| cmp_nan_first_desc(a.v, b.v));
             v.reverse();
             v
         }
-        "sort_desc" => {
+        F::SortDesc => {
             let mut v = v0();
             v.sort_by(|a, b| cmp_nan_first(a.v, b.v));
             v.reverse();
             v
         }
-        "sort_by_label" | "sort_by_label_desc" => {
+        F::SortByLabel | F::SortByLabelDesc => {
             let names: Vec<String> = strings.iter().skip(1).flatten().cloned().collect();
-            labels::sort_by_label(v0(), &names, name == "sort_by_label_desc")
+            labels::sort_by_label(v0(), &names, func == F::SortByLabelDesc)
         }
-        "absent" => {
+        F::Absent => {
             if v0().is_empty() {
                 single(absent_labels(&c.args[0]), 1.0, ts)
             } else {
                 Vec::new()
             }
         }
-        "histogram_quantile" => {
+        F::HistogramQuantile => {
             let q = scalar_arg(vals, 0);
             histogram::check_quantile(ev.ctx, q, c.args[0].span());
             histogram::histogram_quantiles(ev.ctx, &[q], None, &vals[1], c.args[1].span())
         }
-        "histogram_quantiles" => {
+        F::HistogramQuantiles => {
             let label = strings.get(1).cloned().flatten().unwrap_or_default();
             let qs: Vec<f64> = (2..vals.len()).map(|i| scalar_arg(vals, i)).collect();
             for (i, q) in qs.iter().enumerate() {
@@ -291,16 +286,27 @@ fn instant_fn(
             }
             histogram::histogram_quantiles(ev.ctx, &qs, Some(&label), &vals[0], c.args[0].span())
         }
-        "histogram_fraction" => histogram::histogram_fraction(
+        F::HistogramFraction => histogram::histogram_fraction(
             ev.ctx,
             scalar_arg(vals, 0),
             scalar_arg(vals, 1),
             &vals[2],
             c.args[2].span(),
         ),
-        "days_in_month" | "day_of_month" | "day_of_week" | "day_of_year" | "hour" | "minute"
-        | "month" | "year" => date::date_fn(name, vals.first(), ts)?,
-        other => return Err(EvalError::unsupported(format!("function {other:?}"))),
+        F::DaysInMonth
+        | F::DayOfMonth
+        | F::DayOfWeek
+        | F::DayOfYear
+        | F::Hour
+        | F::Minute
+        | F::Month
+        | F::Year => date::date_fn(func, vals.first(), ts)?,
+        other => {
+            return Err(EvalError::unsupported(format!(
+                "function {:?}",
+                other.name()
+            )));
+        }
     };
     Ok(out)
 }

@@ -39,13 +39,15 @@
 //! operators), `functions` (function calls; `functions/range` for functions
 //! over range vectors, `functions/histogram` for classic `histogram_*`),
 //! `annotations` (warnings and infos, with Prometheus's wording),
-//! `types` (static result types and function signatures), `prefetch`
+//! `types` (static result types; calls checked against the signatures of
+//! `sightline_promql::functions`, the one function registry), `prefetch`
 //! ([`selections`]), `storage` ([`MemStorage`]).
 
 use sightline_core::{Labels, Matcher, Sample};
 
 pub(crate) use sightline_promql::ast;
-use sightline_promql::ast::Expr;
+use sightline_promql::ast::{AggOp, Expr};
+use sightline_promql::functions::Function;
 
 mod aggregate;
 mod annotations;
@@ -106,47 +108,29 @@ pub trait Queryable {
     }
 }
 
-/// Aggregations storage may compute over a pushed-down range function:
-/// `count` and `group` over any of [`GRID_FUNCTIONS`]; `sum`, `min` and
-/// `max` only over the integer-valued ones (never NaN, and any summation
-/// order gives the same float).
-pub const GRID_AGGREGATIONS: &[&str] = &["sum", "count", "group", "min", "max"];
-
-/// The range functions whose values are whole numbers.
-pub const INTEGER_GRID_FUNCTIONS: &[&str] = &["changes", "resets", "count_over_time"];
-
 /// `op by|without (grouping) (inner)` on the inner request's grid. The
 /// grouping never names `__name__` (the evaluator keeps those itself); for
 /// `without`, `__name__` is dropped as well.
 #[derive(Debug, Clone)]
 pub struct AggGridRequest<'a> {
-    /// One of [`GRID_AGGREGATIONS`].
-    pub op: &'a str,
+    /// An aggregation storage may compute over `inner` (see
+    /// [`AggOp::grid_input`]: `count` and `group` over any grid function;
+    /// `sum`, `min` and `max` only over whole-number ones).
+    pub op: AggOp,
     pub without: bool,
     /// Sorted label names.
     pub grouping: &'a [String],
     pub inner: GridRequest<'a>,
 }
 
-/// Range functions storage may compute (see [`Queryable::range_grid`]).
-pub const GRID_FUNCTIONS: &[&str] = &[
-    "rate",
-    "increase",
-    "delta",
-    "irate",
-    "idelta",
-    "changes",
-    "resets",
-    "count_over_time",
-];
-
 /// `func(selector[range])` evaluated at `start, start + step, … <= end`
 /// (offset already applied): each value over the samples in
 /// `(t - range, t]`, staleness markers excluded.
 #[derive(Debug, Clone)]
 pub struct GridRequest<'a> {
-    /// One of [`GRID_FUNCTIONS`].
-    pub func: &'a str,
+    /// A function storage may compute on a grid: its registry fact
+    /// [`sightline_promql::functions::FunctionInfo::grid`] is not `No`.
+    pub func: Function,
     pub matchers: &'a [Matcher],
     pub range_ms: i64,
     pub start_ms: i64,

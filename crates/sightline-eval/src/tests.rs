@@ -36,9 +36,9 @@ fn range(v: VectorSelector, r: i64) -> Expr {
     })
 }
 
-fn call(f: &str, args: Vec<Expr>) -> Expr {
+fn call(func: Function, args: Vec<Expr>) -> Expr {
     Expr::Call(Call {
-        func: f.to_string(),
+        func,
         args,
         span: Span::default(),
     })
@@ -146,7 +146,7 @@ fn range_selector_is_left_open_and_drops_stale_markers() {
     // count_over_time sees the same window.
     assert_eq!(
         single(
-            &call("count_over_time", vec![range(vs("x"), 3 * M)]),
+            &call(Function::CountOverTime, vec![range(vs("x"), 3 * M)]),
             3 * M,
             &s
         ),
@@ -184,17 +184,25 @@ fn rate_extrapolates_to_window_start() {
     let s = store(&[(&[("__name__", "c_total"), ("job", "a")], &pts)]);
     assert!(close(
         single(
-            &call("increase", vec![range(vs("c_total"), 5 * M)]),
+            &call(Function::Increase, vec![range(vs("c_total"), 5 * M)]),
             5 * M,
             &s
         ),
         50.0
     ));
     assert!(close(
-        single(&call("rate", vec![range(vs("c_total"), 5 * M)]), 5 * M, &s),
+        single(
+            &call(Function::Rate, vec![range(vs("c_total"), 5 * M)]),
+            5 * M,
+            &s
+        ),
         50.0 / 300.0
     ));
-    let out = vector(&call("rate", vec![range(vs("c_total"), 5 * M)]), 5 * M, &s);
+    let out = vector(
+        &call(Function::Rate, vec![range(vs("c_total"), 5 * M)]),
+        5 * M,
+        &s,
+    );
     assert_eq!(
         out[0].0,
         labels(&[("job", "a")]),
@@ -217,11 +225,19 @@ fn rate_handles_counter_reset_and_zero_point() {
         ],
     )]);
     assert!(close(
-        single(&call("increase", vec![range(vs("c"), 5 * M)]), 4 * M, &s),
+        single(
+            &call(Function::Increase, vec![range(vs("c"), 5 * M)]),
+            4 * M,
+            &s
+        ),
         35.0
     ));
     assert_eq!(
-        single(&call("resets", vec![range(vs("c"), 5 * M)]), 4 * M, &s),
+        single(
+            &call(Function::Resets, vec![range(vs("c"), 5 * M)]),
+            4 * M,
+            &s
+        ),
         1.0
     );
 }
@@ -233,11 +249,15 @@ fn delta_extrapolates_half_interval_when_far_from_edges() {
     // each side extends by half the 60s spacing: 3 * (60+30+30)/60 = 6.
     let s = store(&[(&[("__name__", "g")], &[(0, 1.0), (M, 4.0)])]);
     assert!(close(
-        single(&call("delta", vec![range(vs("g"), 10 * M)]), 5 * M, &s),
+        single(
+            &call(Function::Delta, vec![range(vs("g"), 10 * M)]),
+            5 * M,
+            &s
+        ),
         6.0
     ));
     // One sample: no result.
-    assert!(vector(&call("delta", vec![range(vs("g"), 30_000)]), M, &s).is_empty());
+    assert!(vector(&call(Function::Delta, vec![range(vs("g"), 30_000)]), M, &s).is_empty());
 }
 
 #[test]
@@ -353,7 +373,7 @@ fn too_many_samples_is_refused() {
         max_samples: 10,
         ..QueryOptions::default()
     };
-    let e = call("sum_over_time", vec![range(vs("x"), 100_000)]);
+    let e = call(Function::SumOverTime, vec![range(vs("x"), 100_000)]);
     assert_eq!(
         eval_instant(&e, 99_000, &opts, &s),
         Err(crate::EvalError::TooManySamples)
@@ -361,14 +381,23 @@ fn too_many_samples_is_refused() {
 }
 
 #[test]
-fn unknown_and_native_functions_are_refused() {
+fn malformed_and_native_functions_are_refused() {
     let s = store(&[(&[("__name__", "x")], &[(0, 1.0)])]);
-    let e = call("histogram_count", vec![sel("x")]);
+    let e = call(Function::HistogramCount, vec![sel("x")]);
     assert!(matches!(
         eval_instant(&e, 0, &QueryOptions::default(), &s),
         Err(crate::EvalError::Unsupported(_))
     ));
-    assert!(eval_instant(&call("nope", vec![]), 0, &QueryOptions::default(), &s).is_err());
+    // A tree not from the parser: a call with the wrong number of arguments.
+    assert!(matches!(
+        eval_instant(
+            &call(Function::Rate, vec![]),
+            0,
+            &QueryOptions::default(),
+            &s
+        ),
+        Err(crate::EvalError::BadQuery(_))
+    ));
 }
 
 #[test]

@@ -14,6 +14,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use sightline_core::{Labels, Sample, Signal};
+use sightline_promql::ast::AggOp;
+use sightline_promql::functions::Function;
 
 use crate::Selection;
 
@@ -208,14 +210,15 @@ pub trait StorageTier: Sync {
         }
     }
 
-    /// Pushdown: range function `func` of the selection's series on `grid`,
+    /// Pushdown: range function `func` (one storage may compute on a grid,
+    /// per the function registry) of the selection's series on `grid`,
     /// computed by the tier. The selection's window is `[grid.start_ms -
     /// grid.range_ms + 1, grid.end_ms]`. `None` (the default): the tier
     /// cannot compute this one exactly and the caller reads raw samples.
     fn range_grid(
         &self,
         _sel: &Selection,
-        _func: &str,
+        _func: Function,
         _grid: Grid,
     ) -> impl Future<Output = Option<Result<Vec<GridRow>, TierError>>> + Send {
         async { None }
@@ -227,9 +230,9 @@ pub trait StorageTier: Sync {
     fn aggregate_grid(
         &self,
         _sel: &Selection,
-        _func: &str,
+        _func: Function,
         _grid: Grid,
-        _op: &str,
+        _op: AggOp,
         _grouping: Grouping<'_>,
     ) -> impl Future<Output = Option<Result<Vec<GridRow>, TierError>>> + Send {
         async { None }
@@ -270,7 +273,7 @@ impl<T: StorageTier + Send> StorageTier for Arc<T> {
     fn range_grid(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
         grid: Grid,
     ) -> impl Future<Output = Option<Result<Vec<GridRow>, TierError>>> + Send {
         T::range_grid(self, sel, func, grid)
@@ -279,9 +282,9 @@ impl<T: StorageTier + Send> StorageTier for Arc<T> {
     fn aggregate_grid(
         &self,
         sel: &Selection,
-        func: &str,
+        func: Function,
         grid: Grid,
-        op: &str,
+        op: AggOp,
         grouping: Grouping<'_>,
     ) -> impl Future<Output = Option<Result<Vec<GridRow>, TierError>>> + Send {
         T::aggregate_grid(self, sel, func, grid, op, grouping)

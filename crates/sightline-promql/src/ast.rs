@@ -16,6 +16,8 @@ use std::fmt;
 
 use sightline_core::Matcher;
 
+pub use crate::functions::Function;
+
 /// Byte offsets into the query text, `start..end`.
 #[derive(Debug, Clone, Copy, Default, Eq)]
 pub struct Span {
@@ -328,8 +330,8 @@ pub struct AggregateExpr {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
-    /// The function's name, as listed in [`crate::functions`].
-    pub func: String,
+    /// The function called, resolved from its name by the parser.
+    pub func: Function,
     pub args: Vec<Expr>,
     pub span: Span,
 }

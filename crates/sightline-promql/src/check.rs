@@ -13,7 +13,7 @@ use crate::ast::{
     AggregateExpr, BinaryExpr, Call, Expr, Span, ValueType, VectorMatching, VectorSelector,
 };
 use crate::error::ParseError;
-use crate::functions;
+use crate::functions::Function;
 
 pub(crate) fn check(src: &str, expr: &mut Expr) -> Result<ValueType, ParseError> {
     Checker { src }.check(expr)
@@ -115,9 +115,7 @@ impl Checker<'_> {
     }
 
     fn check_call(&self, c: &mut Call) -> Result<ValueType, ParseError> {
-        let Some(f) = functions::lookup(&c.func) else {
-            return Err(self.err(c.span, format!("unknown function with name {:?}", c.func)));
-        };
+        let f = c.func.info();
         let n = c.args.len();
         if f.variadic == 0 {
             if n != f.arg_types.len() {
@@ -150,7 +148,7 @@ impl Checker<'_> {
         }
         let context = format!("call to function {:?}", f.name);
         for (i, arg) in c.args.iter_mut().enumerate() {
-            if f.name == "info" && i == 1 {
+            if c.func == Function::Info && i == 1 {
                 // info()'s second argument is a label selector, which
                 // may consist of empty matchers only.
                 if !matches!(arg, Expr::Vector(v) if v.offset.is_none() && v.at.is_none()) {

@@ -2,7 +2,8 @@
 //!
 //! [`parse`] turns a query into an [`ast::Expr`], applying Prometheus's
 //! parser rules: operator precedence and associativity, vector matching
-//! clauses, aggregation and function signatures (see [`functions`]), and
+//! clauses, aggregation and function signatures (see [`functions`], the
+//! function registry every later stage reads), and
 //! the type checks Prometheus makes before evaluation. `Display` on
 //! [`ast::Expr`] prints canonical PromQL text.
 //!

@@ -240,7 +240,7 @@ impl Display for AggregateExpr {
 
 impl Display for Call {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}(", self.func)?;
+        write!(f, "{}(", self.func.name())?;
         for (i, a) in self.args.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;

@@ -16,7 +16,8 @@
 //!   names, times, days, grouping labels) are only ever parameters; the
 //!   text is constants and the placeholders the dialect renders;
 //! - identifiers (tables, columns, ClickHouse functions) come only from
-//!   constants and allow-lists such as [`metrics::GRID_AGGREGATES`].
+//!   constants and allow-lists such as [`metrics::grid_aggregate`] (a
+//!   `match` on the function registry's `Function`).
 //!
 //! Layout: `dialect.rs` (the trait and both dialects), `statement.rs`
 //! (`Statement`, `Param`, the builder), `metrics.rs` + `metrics/` (one file

@@ -11,7 +11,7 @@ mod grid;
 mod select;
 
 pub use aggregate::{Grouping, grid_groups};
-pub use grid::{GRID_AGGREGATES, Grid, grid};
+pub use grid::{Grid, grid, grid_aggregate};
 pub use select::{label_names, label_values, samples, series};
 
 use sightline_core::{METRIC_NAME, MatchOp};

@@ -2,6 +2,7 @@
 //! Gregorian calendar as Go's `time` package computes it.
 
 use sightline_core::Labels;
+use sightline_promql::functions::Function as F;
 
 use crate::EvalError;
 use crate::evaluator::{Elem, Vector};
@@ -69,15 +70,15 @@ fn civil(secs: i64) -> Civil {
     }
 }
 
-fn field(name: &str, c: &Civil) -> f64 {
-    (match name {
-        "days_in_month" => days_in_month(c.year, c.month),
-        "day_of_month" => c.day,
-        "day_of_week" => c.weekday,
-        "day_of_year" => c.yday,
-        "hour" => c.hour,
-        "minute" => c.minute,
-        "month" => c.month,
+fn field(func: F, c: &Civil) -> f64 {
+    (match func {
+        F::DaysInMonth => days_in_month(c.year, c.month),
+        F::DayOfMonth => c.day,
+        F::DayOfWeek => c.weekday,
+        F::DayOfYear => c.yday,
+        F::Hour => c.hour,
+        F::Minute => c.minute,
+        F::Month => c.month,
         _ => c.year,
     }) as f64
 }
@@ -92,11 +93,11 @@ fn go_int64(f: f64) -> i64 {
     }
 }
 
-pub(crate) fn date_fn(name: &str, arg: Option<&Vector>, ts: i64) -> Result<Vector, EvalError> {
+pub(crate) fn date_fn(func: F, arg: Option<&Vector>, ts: i64) -> Result<Vector, EvalError> {
     match arg {
         None => Ok(vec![Elem {
             labels: Labels::empty(),
-            v: field(name, &civil(ts / 1000)),
+            v: field(func, &civil(ts / 1000)),
             t: ts,
             drop_name: false,
         }]),
@@ -104,7 +105,7 @@ pub(crate) fn date_fn(name: &str, arg: Option<&Vector>, ts: i64) -> Result<Vecto
             .iter()
             .map(|e| Elem {
                 labels: e.labels.clone(),
-                v: field(name, &civil(go_int64(e.v))),
+                v: field(func, &civil(go_int64(e.v))),
                 t: e.t,
                 drop_name: true,
             })

@@ -3,6 +3,7 @@
 //! `(ref - range, ref]`; a window without samples yields no point.
 
 use sightline_core::{METRIC_NAME, Sample};
+use sightline_promql::functions::{Function as F, GridExactness};
 
 use crate::EvalError;
 use crate::annotations;
@@ -26,7 +27,8 @@ struct Step<'a> {
 }
 
 pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Matrix, EvalError> {
-    let name = c.func.as_str();
+    let func = c.func;
+    let name = func.name();
     // Scalar arguments, evaluated on the grid.
     let mut scalar_args: Vec<Vec<f64>> = Vec::new();
     for (i, a) in c.args.iter().enumerate() {
@@ -58,10 +60,11 @@ pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Ma
         }
     };
     // `last_over_time` and `first_over_time` act like an offset and keep
-    // the name, unless their input was already marked for its removal
-    // (a subquery of a name-dropping expression, under delayed removal);
-    // every other function drops it, as Prometheus 3 does.
-    let keep_name = name == "last_over_time" || name == "first_over_time";
+    // the name (the registry's `keeps_name`), unless their input was
+    // already marked for its removal (a subquery of a name-dropping
+    // expression, under delayed removal); every other function drops it,
+    // as Prometheus 3 does.
+    let keep_name = func.info().keeps_name;
     let mut out: Matrix = Vec::new();
     let mut params = vec![0.0; scalar_args.len()];
     let base = ev.ctx.samples();
@@ -86,14 +89,14 @@ pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Ma
                 range_ms: input.range,
                 params: &params,
             };
-            if name == "quantile_over_time" {
+            if func == F::QuantileOverTime {
                 let q = params.first().copied().unwrap_or(f64::NAN);
                 if q.is_nan() || !(0.0..=1.0).contains(&q) {
                     ev.ctx
                         .annotate(annotations::invalid_quantile(q, c.args[0].span()));
                 }
             }
-            if let Some(v) = apply(name, &st)? {
+            if let Some(v) = apply(func, &st)? {
                 points.push(Sample { t: ts, v });
             }
         }
@@ -116,21 +119,21 @@ pub(crate) fn eval_range_call(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Ma
     ev.ctx
         .set_samples(base.saturating_sub(input.samples_held) + held)?;
 
-    if name == "absent_over_time" {
+    if func == F::AbsentOverTime {
         return Ok(absent_over_time(ev, c, &out, matrix_arg));
     }
     Ok(out)
 }
 
-/// The grid request for `c` when it is a function of
-/// [`crate::GRID_FUNCTIONS`] over a plain range selector without `@`.
+/// The grid request for `c` when storage may compute its function on a
+/// grid (the registry's `grid` fact) and it is over a plain range selector
+/// without `@`.
 pub(crate) fn grid_request<'c>(
     ev: &Ev,
     c: &'c Call,
     matrix_arg: usize,
 ) -> Option<crate::GridRequest<'c>> {
-    let name = c.func.as_str();
-    if c.args.len() != 1 || !crate::GRID_FUNCTIONS.contains(&name) {
+    if c.args.len() != 1 || c.func.info().grid == GridExactness::No {
         return None;
     }
     let Expr::Matrix(ms) = unparen(&c.args[matrix_arg]) else {
@@ -141,7 +144,7 @@ pub(crate) fn grid_request<'c>(
     }
     let offset = ms.vector.offset.unwrap_or(0);
     Some(crate::GridRequest {
-        func: name,
+        func: c.func,
         matchers: &ms.vector.matchers,
         range_ms: ms.range,
         start_ms: ev.start - offset,
@@ -153,7 +156,7 @@ pub(crate) fn grid_request<'c>(
 /// `rate`/`increase` of a series whose name does not look like a counter's:
 /// Prometheus's info annotation.
 fn note_non_counter(ev: &Ev, c: &Call, matrix_arg: usize, labels: &sightline_core::Labels) {
-    if c.func != "rate" && c.func != "increase" {
+    if !matches!(c.func, F::Rate | F::Increase) {
         return;
     }
     let metric = labels.get(METRIC_NAME).unwrap_or("");
@@ -169,8 +172,8 @@ fn note_non_counter(ev: &Ev, c: &Call, matrix_arg: usize, labels: &sightline_cor
 }
 
 /// The call computed by storage on the whole grid, when storage can
-/// (`Queryable::range_grid`): a function of [`crate::GRID_FUNCTIONS`] over
-/// a plain range selector without `@`.
+/// (`Queryable::range_grid`): a grid function over a plain range selector
+/// without `@`.
 fn pushed_down(ev: &Ev, c: &Call, matrix_arg: usize) -> Result<Option<Matrix>, EvalError> {
     let Some(req) = grid_request(ev, c, matrix_arg) else {
         return Ok(None);
@@ -230,54 +233,50 @@ fn absent_over_time(ev: &Ev, c: &Call, present: &Matrix, matrix_arg: usize) -> M
     }]
 }
 
-fn apply(name: &str, s: &Step) -> Result<Option<f64>, EvalError> {
+fn apply(func: F, s: &Step) -> Result<Option<f64>, EvalError> {
     let f = s.samples;
     let n = f.len();
-    Ok(match name {
-        "rate" => extrapolated_rate(s, true, true),
-        "increase" => extrapolated_rate(s, true, false),
-        "delta" => extrapolated_rate(s, false, false),
-        "irate" => instant_value(f, true),
-        "idelta" => instant_value(f, false),
-        "avg_over_time" => Some(avg(f)),
-        "count_over_time" => Some(n as f64),
-        "sum_over_time" => {
+    Ok(match func {
+        F::Rate => extrapolated_rate(s, true, true),
+        F::Increase => extrapolated_rate(s, true, false),
+        F::Delta => extrapolated_rate(s, false, false),
+        F::Irate => instant_value(f, true),
+        F::Idelta => instant_value(f, false),
+        F::AvgOverTime => Some(avg(f)),
+        F::CountOverTime => Some(n as f64),
+        F::SumOverTime => {
             let (mut sum, mut c) = (0.0, 0.0);
             for p in f {
                 (sum, c) = kahan_inc(p.v, sum, c);
             }
             Some(if sum.is_infinite() { sum } else { sum + c })
         }
-        "min_over_time" => Some(compare(f, |cur, m| cur < m || m.is_nan()).1),
-        "max_over_time" => Some(compare(f, |cur, m| cur > m || m.is_nan()).1),
-        "ts_of_min_over_time" => {
-            Some(compare(f, |cur, m| cur <= m || m.is_nan()).0 as f64 / 1000.0)
-        }
-        "ts_of_max_over_time" => {
-            Some(compare(f, |cur, m| cur >= m || m.is_nan()).0 as f64 / 1000.0)
-        }
-        "ts_of_first_over_time" => Some(f[0].t as f64 / 1000.0),
-        "ts_of_last_over_time" => Some(f[n - 1].t as f64 / 1000.0),
-        "first_over_time" => Some(f[0].v),
-        "last_over_time" => Some(f[n - 1].v),
-        "present_over_time" | "absent_over_time" => Some(1.0),
-        "quantile_over_time" => {
+        F::MinOverTime => Some(compare(f, |cur, m| cur < m || m.is_nan()).1),
+        F::MaxOverTime => Some(compare(f, |cur, m| cur > m || m.is_nan()).1),
+        F::TsOfMinOverTime => Some(compare(f, |cur, m| cur <= m || m.is_nan()).0 as f64 / 1000.0),
+        F::TsOfMaxOverTime => Some(compare(f, |cur, m| cur >= m || m.is_nan()).0 as f64 / 1000.0),
+        F::TsOfFirstOverTime => Some(f[0].t as f64 / 1000.0),
+        F::TsOfLastOverTime => Some(f[n - 1].t as f64 / 1000.0),
+        F::FirstOverTime => Some(f[0].v),
+        F::LastOverTime => Some(f[n - 1].v),
+        F::PresentOverTime | F::AbsentOverTime => Some(1.0),
+        F::QuantileOverTime => {
             let mut vals: Vec<f64> = f.iter().map(|p| p.v).collect();
             Some(quantile(
                 s.params.first().copied().unwrap_or(f64::NAN),
                 &mut vals,
             ))
         }
-        "stddev_over_time" => Some(variance(f).sqrt()),
-        "stdvar_over_time" => Some(variance(f)),
-        "mad_over_time" if f.iter().any(|p| p.v.is_nan()) => Some(f64::NAN),
-        "mad_over_time" => {
+        F::StddevOverTime => Some(variance(f).sqrt()),
+        F::StdvarOverTime => Some(variance(f)),
+        F::MadOverTime if f.iter().any(|p| p.v.is_nan()) => Some(f64::NAN),
+        F::MadOverTime => {
             let mut vals: Vec<f64> = f.iter().map(|p| p.v).collect();
             let median = quantile(0.5, &mut vals);
             let mut dev: Vec<f64> = f.iter().map(|p| (p.v - median).abs()).collect();
             Some(quantile(0.5, &mut dev))
         }
-        "changes" => {
+        F::Changes => {
             let mut changes = 0;
             for w in f.windows(2) {
                 if w[1].v != w[0].v && !(w[1].v.is_nan() && w[0].v.is_nan()) {
@@ -286,7 +285,7 @@ fn apply(name: &str, s: &Step) -> Result<Option<f64>, EvalError> {
             }
             Some(f64::from(changes))
         }
-        "resets" => {
+        F::Resets => {
             let mut resets = 0;
             for w in f.windows(2) {
                 if w[1].v < w[0].v {
@@ -295,14 +294,14 @@ fn apply(name: &str, s: &Step) -> Result<Option<f64>, EvalError> {
             }
             Some(f64::from(resets))
         }
-        "deriv" => {
+        F::Deriv => {
             if n < 2 {
                 None
             } else {
                 Some(linear_regression(f, f[0].t).0)
             }
         }
-        "predict_linear" => {
+        F::PredictLinear => {
             if n < 2 {
                 None
             } else {
@@ -311,8 +310,13 @@ fn apply(name: &str, s: &Step) -> Result<Option<f64>, EvalError> {
                 Some(slope * duration + intercept)
             }
         }
-        "double_exponential_smoothing" => double_exponential_smoothing(s)?,
-        other => return Err(EvalError::unsupported(format!("function {other:?}"))),
+        F::DoubleExponentialSmoothing => double_exponential_smoothing(s)?,
+        other => {
+            return Err(EvalError::unsupported(format!(
+                "function {:?}",
+                other.name()
+            )));
+        }
     })
 }
 

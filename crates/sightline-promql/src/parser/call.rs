@@ -116,16 +116,16 @@ impl Parser<'_> {
 
     pub(super) fn parse_call(&mut self) -> PResult<Expr> {
         let name_tok = self.bump();
-        let name = self.text(&name_tok).to_string();
-        if crate::functions::lookup(&name).is_none() {
+        let name = self.text(&name_tok);
+        let Some(func) = crate::functions::Function::from_name(name) else {
             return Err(self.err(
                 name_tok.span,
                 format!("unknown function with name {name:?}"),
             ));
-        }
+        };
         let (args, close) = self.parse_call_args("function call")?;
         Ok(Expr::Call(Call {
-            func: name,
+            func,
             args,
             span: Span {
                 start: name_tok.span.start,

@@ -2,8 +2,9 @@
 //! ClickHouse.
 
 use sightline_plan::Selection;
+use sightline_promql::functions::Function;
 
-use super::grid::{Grid, aggregate_of, push_grid};
+use super::grid::{Grid, grid_aggregate, push_grid};
 use super::{push_days, push_matchers};
 use crate::dialect::{ClickHouseDialect, Dialect};
 use crate::statement::{Builder, Param, Statement};
@@ -16,16 +17,16 @@ pub use sightline_plan::Grouping;
 /// labels kept by `by`, or all but the listed ones and `__name__` for
 /// `without`): `key` (the group's labels), `n` (series with a value, per
 /// grid point), `s` (their sum), `lo` and `hi` (their least and greatest
-/// value; infinite where none has one). `None` for a function outside
-/// [`super::GRID_AGGREGATES`] or a window no day can match.
+/// value; infinite where none has one). `None` for a function without a
+/// [`super::grid_aggregate`] or a window no day can match.
 pub fn grid_groups(
     d: &ClickHouseDialect,
     sel: &Selection,
-    func: &str,
+    func: Function,
     grid: Grid,
     grouping: Grouping<'_>,
 ) -> Option<Statement> {
-    let agg = aggregate_of(func)?;
+    let agg = grid_aggregate(func)?;
     let days = d.day_bounds(sel.start_ms(), sel.end_ms())?;
     let mut b = Builder::new(d, sel);
     let gl = b.bind("gl", Param::StrArray(grouping.labels.to_vec()));

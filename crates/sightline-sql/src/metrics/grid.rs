@@ -3,54 +3,55 @@
 
 use sightline_core::STALE_NAN_BITS;
 use sightline_plan::Selection;
+use sightline_promql::functions::Function;
 
 use super::{push_series_ids, push_window};
 use crate::dialect::{ClickHouseDialect, Dialect};
 use crate::statement::{Builder, Param, Statement};
 
-/// PromQL range functions and the ClickHouse aggregate computing each on a
-/// grid, value for value as Sightline's evaluator (and Prometheus 3) does.
-/// Only names from this table reach SQL text.
-///
-/// Not here: `rate`, `increase` and `delta`. ClickHouse 26.9's
-/// `timeSeriesRateToGrid` and friends multiply in Prometheus 2's order and
-/// can differ from Prometheus 3 in the last bit (promqltest
-/// `functions.test:178`: 0.26666666666666666 against 0.2666666666666667),
-/// so those are evaluated from raw samples.
-pub const GRID_AGGREGATES: &[(&str, &str)] = &[
-    ("irate", "timeSeriesInstantRateToGrid"),
-    ("idelta", "timeSeriesInstantDeltaToGrid"),
-    ("changes", "timeSeriesChangesToGrid"),
-    ("resets", "timeSeriesResetsToGrid"),
-    ("count_over_time", "timeSeriesCountToGrid"),
-];
+/// The ClickHouse aggregate computing range function `func` on a grid,
+/// value for value as Sightline's evaluator (and Prometheus 3) does: one
+/// for each function the registry marks `clickhouse_grid` (see
+/// [`sightline_promql::functions::FunctionInfo::clickhouse_grid`] for why
+/// `rate`, `increase` and `delta` are not), `None` for every other. Only
+/// names from this match reach SQL text.
+pub fn grid_aggregate(func: Function) -> Option<&'static str> {
+    if !func.info().clickhouse_grid {
+        return None;
+    }
+    match func {
+        Function::Irate => Some("timeSeriesInstantRateToGrid"),
+        Function::Idelta => Some("timeSeriesInstantDeltaToGrid"),
+        Function::Changes => Some("timeSeriesChangesToGrid"),
+        Function::Resets => Some("timeSeriesResetsToGrid"),
+        Function::CountOverTime => Some("timeSeriesCountToGrid"),
+        _ => None,
+    }
+}
 
 /// A grid: points `start, start + step, … <= end`, each over `(t - range, t]`
 /// (a plan node, defined beside [`Selection`]).
 pub use sightline_plan::Grid;
 
-/// The ClickHouse aggregate of range function `func`, if it has one.
-pub(super) fn aggregate_of(func: &str) -> Option<&'static str> {
-    GRID_AGGREGATES
-        .iter()
-        .find(|(f, _)| *f == func)
-        .map(|(_, agg)| *agg)
-}
-
 /// `func` over the selection's series on `grid`, one row per series
 /// (`series_id`, `values` with one nullable value per grid point),
-/// staleness markers skipped. `None` for a function outside
-/// [`GRID_AGGREGATES`] or a window no day can match. The selection's
-/// window must be `[grid.start - range + 1, grid.end]`.
-pub fn grid(d: &ClickHouseDialect, sel: &Selection, func: &str, grid: Grid) -> Option<Statement> {
-    let agg = aggregate_of(func)?;
+/// staleness markers skipped. `None` for a function without a
+/// [`grid_aggregate`] or a window no day can match. The selection's window
+/// must be `[grid.start - range + 1, grid.end]`.
+pub fn grid(
+    d: &ClickHouseDialect,
+    sel: &Selection,
+    func: Function,
+    grid: Grid,
+) -> Option<Statement> {
+    let agg = grid_aggregate(func)?;
     let days = d.day_bounds(sel.start_ms(), sel.end_ms())?;
     let mut b = Builder::new(d, sel);
     push_grid(&mut b, sel, agg, grid, days);
     Some(b.finish())
 }
 
-/// The per-series grid query, `agg` taken from [`GRID_AGGREGATES`].
+/// The per-series grid query, `agg` taken from [`grid_aggregate`].
 pub(super) fn push_grid(
     b: &mut Builder<'_>,
     sel: &Selection,

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use sightline_core::MatchOp;
 use sightline_core::time::DAY_MS;
 use sightline_plan::Selection;
+use sightline_promql::functions::Function;
 
 use super::*;
 use crate::check::{check, m, sel};
@@ -183,7 +184,7 @@ fn label_values_clickhouse() {
 #[test]
 fn grid_clickhouse() {
     check(
-        grid(&Ch, &one(), "changes", GRID),
+        grid(&Ch, &one(), Function::Changes, GRID),
         r#"
         SELECT series_id, timeSeriesChangesToGrid(fromUnixTimestamp64Milli({gs:Int64}), fromUnixTimestamp64Milli({ge:Int64}), toDecimal64({gstep:Int64}, 3) / 1000, toDecimal64({grange:Int64}, 3) / 1000)(fromUnixTimestamp64Milli(timestamp_ms), value) AS values FROM metric_samples WHERE tenant = {tenant:String} AND timestamp_ms >= {start:Int64} AND timestamp_ms <= {end:Int64} AND reinterpretAsUInt64(value) != 9218868437227405314 AND series_id IN (SELECT series_id FROM metric_series WHERE tenant = {tenant:String} AND day >= toDate({d0:UInt16}) AND day <= toDate({d1:UInt16}) AND metric_name = {v0:String}) GROUP BY series_id
         tenant = Str("acme")
@@ -198,9 +199,19 @@ fn grid_clickhouse() {
         v0 = Str("up")
         "#,
     );
-    // Functions outside the table never reach SQL.
-    assert_eq!(grid(&Ch, &one(), "rate", GRID), None);
-    assert_eq!(grid(&Ch, &one(), "timeSeriesRateToGrid", GRID), None);
+    // Functions ClickHouse does not compute exactly never reach SQL.
+    assert_eq!(grid(&Ch, &one(), Function::Rate, GRID), None);
+}
+
+#[test]
+fn grid_aggregates_follow_the_registry() {
+    for f in Function::all() {
+        assert_eq!(grid_aggregate(f).is_some(), f.info().clickhouse_grid, "{f}");
+    }
+    assert_eq!(
+        grid_aggregate(Function::CountOverTime),
+        Some("timeSeriesCountToGrid")
+    );
 }
 
 #[test]
@@ -210,7 +221,7 @@ fn grid_groups_clickhouse() {
         grid_groups(
             &Ch,
             &one(),
-            "changes",
+            Function::Changes,
             GRID,
             Grouping {
                 without: false,
@@ -235,7 +246,7 @@ fn grid_groups_clickhouse() {
     let without = grid_groups(
         &Ch,
         &one(),
-        "changes",
+        Function::Changes,
         GRID,
         Grouping {
             without: true,
@@ -254,7 +265,7 @@ fn grid_groups_clickhouse() {
         grid_groups(
             &Ch,
             &one(),
-            "rate",
+            Function::Rate,
             GRID,
             Grouping {
                 without: false,
@@ -273,7 +284,7 @@ fn windows_outside_clickhouse_dates_select_nothing() {
     assert_eq!(samples(&Ch, &before), None);
     assert_eq!(label_names(&Ch, &before), None);
     assert_eq!(label_values(&Ch, &before, "job"), None);
-    assert_eq!(grid(&Ch, &before, "changes", GRID), None);
+    assert_eq!(grid(&Ch, &before, Function::Changes, GRID), None);
     // The archive has dates before 1970: it reads them.
     assert!(series(&Df, &before).is_some());
     let wide = sel(up, -5 * DAY_MS, i64::MAX / 2);
@@ -326,14 +337,14 @@ fn every_statement(s: &Selection) -> Vec<(Which, Statement)> {
         (Which::ClickHouse, label_names(&Ch, s)),
         (Which::ClickHouse, label_values(&Ch, s, EVIL_LABEL)),
         (Which::ClickHouse, label_values(&Ch, s, "job")),
-        (Which::ClickHouse, grid(&Ch, s, "irate", GRID)),
+        (Which::ClickHouse, grid(&Ch, s, Function::Irate, GRID)),
         (
             Which::ClickHouse,
-            grid_groups(&Ch, s, "changes", GRID, grouping(false)),
+            grid_groups(&Ch, s, Function::Changes, GRID, grouping(false)),
         ),
         (
             Which::ClickHouse,
-            grid_groups(&Ch, s, "resets", GRID, grouping(true)),
+            grid_groups(&Ch, s, Function::Resets, GRID, grouping(true)),
         ),
     ];
     all.into_iter()
@@ -390,7 +401,7 @@ fn every_where_starts_with_the_tenant() {
     let groups = grid_groups(
         &Ch,
         &four(),
-        "changes",
+        Function::Changes,
         GRID,
         Grouping {
             without: false,
@@ -510,7 +521,7 @@ fn hostile_input_is_only_in_parameters() {
     let st = grid_groups(
         &Ch,
         &s,
-        "changes",
+        Function::Changes,
         GRID,
         Grouping {
             without: true,
