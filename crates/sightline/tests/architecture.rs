@@ -18,6 +18,7 @@ use toml::Value;
 const PURE: &[&str] = &[
     "sightline-core",
     "sightline-promql",
+    "sightline-logql",
     "sightline-plan",
     "sightline-sql",
     "sightline-eval",
