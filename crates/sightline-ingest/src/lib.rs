@@ -26,6 +26,7 @@
 
 pub mod error;
 pub mod head;
+pub mod proto;
 pub mod ingestor;
 pub mod record;
 pub mod remote_write;

@@ -1,9 +1,9 @@
 //! Prometheus remote_write 1.0: the protobuf messages and their decoding.
 //!
-//! The messages are declared here with `prost` (field numbers as in
-//! Prometheus's `prompb/remote.proto` and `types.proto`); fields Sightline
-//! does not keep (exemplars, native histograms) are simply not declared, so
-//! prost skips them while decoding.
+//! The messages are declared in `proto/sightline/remote_write.proto` (field
+//! numbers as in Prometheus's `prompb/remote.proto` and `types.proto`) and
+//! compiled by the build script; fields Sightline does not keep (exemplars,
+//! native histograms) are not declared, so prost skips them while decoding.
 
 use prost::Message;
 use sightline_core::{Label, Labels, Sample, TenantId};
@@ -12,49 +12,10 @@ use crate::IngestError;
 use crate::head::MetricMetadata;
 use crate::record::{SeriesRecord, WriteBatch};
 
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct WriteRequest {
-    #[prost(message, repeated, tag = "1")]
-    pub timeseries: Vec<TimeSeries>,
-    #[prost(message, repeated, tag = "3")]
-    pub metadata: Vec<MetricMetadataProto>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct TimeSeries {
-    #[prost(message, repeated, tag = "1")]
-    pub labels: Vec<LabelProto>,
-    #[prost(message, repeated, tag = "2")]
-    pub samples: Vec<SampleProto>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct LabelProto {
-    #[prost(string, tag = "1")]
-    pub name: String,
-    #[prost(string, tag = "2")]
-    pub value: String,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct SampleProto {
-    #[prost(double, tag = "1")]
-    pub value: f64,
-    #[prost(int64, tag = "2")]
-    pub timestamp: i64,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct MetricMetadataProto {
-    #[prost(int32, tag = "1")]
-    pub r#type: i32,
-    #[prost(string, tag = "2")]
-    pub metric_family_name: String,
-    #[prost(string, tag = "4")]
-    pub help: String,
-    #[prost(string, tag = "5")]
-    pub unit: String,
-}
+pub use crate::proto::remote_write::{
+    Label as LabelProto, MetricMetadata as MetricMetadataProto, Sample as SampleProto, TimeSeries,
+    WriteRequest,
+};
 
 fn metric_type_name(t: i32) -> &'static str {
     match t {
