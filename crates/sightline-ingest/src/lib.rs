@@ -26,8 +26,8 @@
 
 pub mod error;
 pub mod head;
-pub mod proto;
 pub mod ingestor;
+pub mod proto;
 pub mod record;
 pub mod remote_write;
 pub mod wal;

@@ -85,14 +85,6 @@ impl LineFilterOp {
             LineFilterOp::NotPattern => "!>",
         }
     }
-
-    /// Whether the filter keeps lines that do not match.
-    pub fn is_negative(self) -> bool {
-        matches!(
-            self,
-            LineFilterOp::NotContains | LineFilterOp::NotMatch | LineFilterOp::NotPattern
-        )
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -171,11 +163,23 @@ pub enum LabelFilter {
         pattern: String,
     },
     /// `name op 10s` (nanoseconds)
-    Duration { name: String, op: CmpOp, ns: i64 },
+    Duration {
+        name: String,
+        op: CmpOp,
+        ns: i64,
+    },
     /// `name op 20KB` (bytes)
-    Bytes { name: String, op: CmpOp, bytes: u64 },
+    Bytes {
+        name: String,
+        op: CmpOp,
+        bytes: u64,
+    },
     /// `name op 500`
-    Number { name: String, op: CmpOp, value: f64 },
+    Number {
+        name: String,
+        op: CmpOp,
+        value: f64,
+    },
     And(Box<LabelFilter>, Box<LabelFilter>),
     Or(Box<LabelFilter>, Box<LabelFilter>),
 }
@@ -186,9 +190,15 @@ pub enum MetricExpr {
     Range(RangeAggregation),
     Vector(VectorAggregation),
     Binary(BinaryExpr),
-    Literal { value: f64, span: Span },
+    Literal {
+        value: f64,
+        span: Span,
+    },
     /// `vector(n)`
-    VectorFn { value: f64, span: Span },
+    VectorFn {
+        value: f64,
+        span: Span,
+    },
     LabelReplace(LabelReplace),
 }
 
@@ -399,7 +409,10 @@ impl VectorOp {
 
     /// `topk`, `bottomk` and `approx_topk` take a count first.
     pub fn takes_param(self) -> bool {
-        matches!(self, VectorOp::Topk | VectorOp::Bottomk | VectorOp::ApproxTopk)
+        matches!(
+            self,
+            VectorOp::Topk | VectorOp::Bottomk | VectorOp::ApproxTopk
+        )
     }
 }
 
@@ -445,24 +458,5 @@ impl MetricExpr {
             MetricExpr::Literal { span, .. } | MetricExpr::VectorFn { span, .. } => *span,
             MetricExpr::LabelReplace(l) => l.span,
         }
-    }
-
-    /// Every log range the query reads, in the order written.
-    pub fn log_ranges(&self) -> Vec<&LogRange> {
-        let mut out = Vec::new();
-        let mut work = vec![self];
-        while let Some(e) = work.pop() {
-            match e {
-                MetricExpr::Range(r) => out.push(&r.range),
-                MetricExpr::Vector(v) => work.push(&v.expr),
-                MetricExpr::Binary(b) => {
-                    work.push(&b.rhs);
-                    work.push(&b.lhs);
-                }
-                MetricExpr::LabelReplace(l) => work.push(&l.expr),
-                MetricExpr::Literal { .. } | MetricExpr::VectorFn { .. } => {}
-            }
-        }
-        out
     }
 }

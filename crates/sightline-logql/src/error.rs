@@ -27,14 +27,12 @@ impl ParseError {
         while !input.is_char_boundary(start) {
             start -= 1;
         }
-        let before = &input[..start];
-        let line = 1 + before.matches('\n').count();
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let (line, line_start) = sightline_promql::text::line_of(input, start);
         ParseError {
             message: message.into(),
             position,
             line,
-            column: before[line_start..].chars().count() + 1,
+            column: input[line_start..start].chars().count() + 1,
         }
     }
 }

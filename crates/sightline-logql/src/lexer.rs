@@ -10,6 +10,8 @@ use nom::{
     combinator::{opt, recognize},
 };
 
+use sightline_promql::text::{QuoteError, scan_quoted, skip_space};
+
 use crate::ast::Span;
 use crate::literals;
 
@@ -154,18 +156,6 @@ pub(crate) fn lex(src: &str) -> Vec<Token> {
     }
 }
 
-/// Skips whitespace and `#` comments (to the end of the line).
-fn skip_space(mut s: &str) -> &str {
-    loop {
-        let t = s.trim_start();
-        if let Some(c) = t.strip_prefix('#') {
-            s = c.find('\n').map_or("", |i| &c[i..]);
-        } else {
-            return t;
-        }
-    }
-}
-
 type LexResult<'a> = Result<(&'a str, Tok), String>;
 
 fn lex_token(s: &str) -> LexResult<'_> {
@@ -184,7 +174,7 @@ fn lex_token(s: &str) -> LexResult<'_> {
         };
     }
     match c {
-        '"' | '`' | '\'' => return lex_string(s, c),
+        '"' | '`' => return lex_string(s, c),
         '[' => return lex_range(s),
         '-' => {
             if let Some(r) = lex_flag(s) {
@@ -251,7 +241,9 @@ fn lex_number(s: &str) -> LexResult<'_> {
     if num == "0"
         && let Some(hex) = s.get(1..).and_then(|h| h.strip_prefix(['x', 'X']))
     {
-        let digits = hex.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(hex.len());
+        let digits = hex
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(hex.len());
         if digits > 0 {
             let end = 2 + digits;
             return Ok((&s[end..], Tok::Number(s[..end].to_string())));
@@ -299,90 +291,23 @@ fn lex_range(s: &str) -> LexResult<'_> {
     let Some(close) = s.find(']') else {
         return Err("missing closing ']' in duration".into());
     };
-    let text = &s[1..close];
-    match literals::parse_prometheus_duration(text) {
+    match literals::parse_range(&s[1..close]) {
         Ok(ns) => Ok((&s[close + 1..], Tok::Range(ns))),
         Err(e) => Err(e),
     }
 }
 
-/// Go string literals: `"..."` with escapes, `'...'`, and raw `` `...` ``.
+/// Go string literals, `"..."` with escapes and raw `` `...` ``, unquoted
+/// as PromQL's are, errors worded as Loki's lexer words them.
 fn lex_string(s: &str, quote: char) -> LexResult<'_> {
-    let body = &s[1..];
-    if quote == '`' {
-        return match body.find('`') {
-            Some(i) => Ok((&body[i + 1..], Tok::Str(body[..i].to_string()))),
-            None => Err("literal not terminated".into()),
-        };
-    }
-    let mut out = String::new();
-    let mut chars = body.char_indices();
-    while let Some((i, c)) = chars.next() {
-        if c == quote {
-            if quote == '\'' && out.chars().count() != 1 {
-                return Err("invalid syntax".into());
-            }
-            return Ok((&body[i + 1..], Tok::Str(out)));
+    match scan_quoted(s, quote) {
+        Ok((rest, Ok(value))) => Ok((rest, Tok::Str(value))),
+        Ok((_, Err(_))) => Err("invalid UTF-8 rune".into()),
+        Err(QuoteError::Unterminated { .. } | QuoteError::EscapeUnterminated) => {
+            Err("literal not terminated".into())
         }
-        if c == '\n' {
-            return Err("literal not terminated".into());
-        }
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        let Some((_, e)) = chars.next() else { break };
-        let simple = match e {
-            'a' => Some('\x07'),
-            'b' => Some('\x08'),
-            'f' => Some('\x0c'),
-            'n' => Some('\n'),
-            'r' => Some('\r'),
-            't' => Some('\t'),
-            'v' => Some('\x0b'),
-            '\\' => Some('\\'),
-            '"' if quote == '"' => Some('"'),
-            '\'' if quote == '\'' => Some('\''),
-            _ => None,
-        };
-        if let Some(ch) = simple {
-            out.push(ch);
-            continue;
-        }
-        let (digits, radix) = match e {
-            'x' => (2, 16),
-            'u' => (4, 16),
-            'U' => (8, 16),
-            '0'..='7' => (2, 8),
-            _ => return Err("invalid char escape".into()),
-        };
-        let mut text = String::new();
-        if radix == 8 {
-            text.push(e);
-        }
-        for _ in 0..digits {
-            match chars.next() {
-                Some((_, d)) if d.is_digit(radix) => text.push(d),
-                _ => return Err("invalid syntax".into()),
-            }
-        }
-        let Ok(v) = u32::from_str_radix(&text, radix) else {
-            return Err("invalid syntax".into());
-        };
-        if e == 'x' || radix == 8 {
-            if v > 0xff {
-                return Err("invalid syntax".into());
-            }
-            // Byte escapes must form valid UTF-8 together; only ASCII
-            // bytes stand alone.
-            if v > 0x7f {
-                return Err("invalid UTF-8 rune".into());
-            }
-        }
-        match char::from_u32(v) {
-            Some(ch) => out.push(ch),
-            None => return Err("invalid syntax".into()),
+        Err(QuoteError::UnknownEscape(_) | QuoteError::BadEscape(_)) => {
+            Err("invalid char escape".into())
         }
     }
-    Err("literal not terminated".into())
 }

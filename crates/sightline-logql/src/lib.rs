@@ -41,9 +41,3 @@ pub fn parse(input: &str) -> Result<ast::Expr, ParseError> {
     validate::validate(input, &expr)?;
     Ok(expr)
 }
-
-/// Parses without Loki's validation (as Loki's `ParseExprWithoutValidation`
-/// does): for rewriting selectors of queries that need not run.
-pub fn parse_unvalidated(input: &str) -> Result<ast::Expr, ParseError> {
-    parser::parse(input)
-}

@@ -1,6 +1,7 @@
 //! Duration and byte-size literals as Loki's lexer reads them.
 
-const NS_PER: [(&str, i128); 10] = [
+/// Go's duration units, in nanoseconds.
+const NS_PER: [(&str, i128); 8] = [
     ("ns", 1),
     ("us", 1_000),
     ("µs", 1_000),
@@ -9,55 +10,19 @@ const NS_PER: [(&str, i128); 10] = [
     ("s", 1_000_000_000),
     ("m", 60_000_000_000),
     ("h", 3_600_000_000_000),
-    ("d", 86_400_000_000_000),
-    ("w", 604_800_000_000_000),
 ];
 
-/// A Prometheus duration (`1y2w3d4h5m6s7ms`, integer components in that
-/// order, each at most once; `0` alone allowed), in nanoseconds. Ranges
-/// `[...]` are read this way.
-pub(crate) fn parse_prometheus_duration(s: &str) -> Result<i64, String> {
-    let bad = || format!("not a valid duration string: {s:?}");
-    if s == "0" {
-        return Ok(0);
-    }
+/// A Prometheus duration (`1y2w3d4h5m6s7ms`; `0` alone), in nanoseconds.
+fn parse_prometheus_duration(s: &str) -> Option<i64> {
+    sightline_promql::text::parse_duration(s)?.checked_mul(1_000_000)
+}
+
+/// A range `[...]`: Prometheus's form only, as Loki's lexer reads it.
+pub(crate) fn parse_range(s: &str) -> Result<i64, String> {
     if s.is_empty() {
         return Err("empty duration string".into());
     }
-    const ORDER: [(&str, i128); 7] = [
-        ("y", 365 * 86_400_000_000_000),
-        ("w", 604_800_000_000_000),
-        ("d", 86_400_000_000_000),
-        ("h", 3_600_000_000_000),
-        ("m", 60_000_000_000),
-        ("s", 1_000_000_000),
-        ("ms", 1_000_000),
-    ];
-    let mut rest = s;
-    let mut next_unit = 0;
-    let mut total: i128 = 0;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(bad());
-        }
-        let n: i128 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        let Some(pos) = ORDER.iter().position(|(u, _)| *u == unit) else {
-            return Err(bad());
-        };
-        if pos < next_unit {
-            return Err(bad());
-        }
-        next_unit = pos + 1;
-        total = total
-            .checked_add(n.checked_mul(ORDER[pos].1).ok_or_else(bad)?)
-            .ok_or_else(bad)?;
-        rest = &rest[unit_len..];
-    }
-    i64::try_from(total).map_err(|_| bad())
+    parse_prometheus_duration(s).ok_or_else(|| format!("not a valid duration string: {s:?}"))
 }
 
 /// A Go duration (`1.5h`, `2h45m`, `-300ms`; units ns, us, µs, ms, s, m,
@@ -77,7 +42,9 @@ pub(crate) fn parse_go_duration(s: &str) -> Result<i64, String> {
     }
     let mut total: i128 = 0;
     while !rest.is_empty() {
-        let int_len = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let int_len = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let int = &rest[..int_len];
         rest = &rest[int_len..];
         let mut frac = "";
@@ -94,14 +61,18 @@ pub(crate) fn parse_go_duration(s: &str) -> Result<i64, String> {
             .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
-        let Some(&(_, per)) = NS_PER[..8].iter().find(|(u, _)| *u == unit) else {
+        let Some(&(_, per)) = NS_PER.iter().find(|(u, _)| *u == unit) else {
             return Err(if unit.is_empty() {
                 format!("time: missing unit in duration {s:?}")
             } else {
                 format!("time: unknown unit {unit:?} in duration {s:?}")
             });
         };
-        let whole: i128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| bad())? };
+        let whole: i128 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| bad())?
+        };
         let mut v = whole.checked_mul(per).ok_or_else(bad)?;
         let mut scale = per;
         for d in frac.bytes().take(30) {
@@ -120,7 +91,7 @@ pub(crate) fn parse_go_duration(s: &str) -> Result<i64, String> {
 /// A duration literal of a label filter or `offset`: Prometheus's form
 /// first, then Go's, as Loki's lexer tries them.
 pub(crate) fn parse_duration_literal(s: &str) -> Result<i64, String> {
-    parse_prometheus_duration(s).or_else(|_| parse_go_duration(s))
+    parse_prometheus_duration(s).map_or_else(|| parse_go_duration(s), Ok)
 }
 
 /// A byte size as go-humanize's `ParseBytes` reads it: a number, optional
@@ -161,10 +132,12 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_prometheus_duration("5m"), Ok(300_000_000_000));
-        assert_eq!(parse_prometheus_duration("1h30m"), Ok(5_400_000_000_000));
-        assert!(parse_prometheus_duration("5minutes").is_err());
-        assert!(parse_prometheus_duration("30m1h").is_err());
+        assert_eq!(parse_range("5m"), Ok(300_000_000_000));
+        assert_eq!(parse_range("1h30m"), Ok(5_400_000_000_000));
+        assert_eq!(parse_range("0"), Ok(0));
+        assert!(parse_range("5minutes").is_err());
+        assert!(parse_range("30m1h").is_err());
+        assert!(parse_range("").is_err());
         assert_eq!(parse_go_duration("1.5h"), Ok(5_400_000_000_000));
         assert_eq!(parse_go_duration("300ms"), Ok(300_000_000));
         assert_eq!(parse_go_duration("-1m"), Ok(-60_000_000_000));

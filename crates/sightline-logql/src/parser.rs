@@ -189,7 +189,11 @@ impl<'a> Parser<'a> {
             let op_span = self.span();
             self.next();
             let (return_bool, matching) = self.modifiers(op)?;
-            let next_min = if op.is_right_associative() { prec } else { prec + 1 };
+            let next_min = if op.is_right_associative() {
+                prec
+            } else {
+                prec + 1
+            };
             let rhs = self.expr(next_min)?;
             let span = Span {
                 start,
@@ -383,9 +387,8 @@ impl<'a> Parser<'a> {
             return Err(self.unexpected("NUMBER"));
         };
         self.next();
-        let v = parse_number(&text).ok_or_else(|| {
-            self.error(at, format!("unable to parse literal as a float: {text}"))
-        })?;
+        let v = parse_number(&text)
+            .ok_or_else(|| self.error(at, format!("unable to parse literal as a float: {text}")))?;
         Ok(if neg { -v } else { v })
     }
 
@@ -476,11 +479,17 @@ impl<'a> Parser<'a> {
             if op != RangeOp::QuantileOverTime {
                 return Err(self.error(
                     at,
-                    format!("parameter {text} not supported for operation {}", op.as_str()),
+                    format!(
+                        "parameter {text} not supported for operation {}",
+                        op.as_str()
+                    ),
                 ));
             }
             param = Some(parse_number(&text).ok_or_else(|| {
-                self.error(at, format!("invalid parameter for operation {}", op.as_str()))
+                self.error(
+                    at,
+                    format!("invalid parameter for operation {}", op.as_str()),
+                )
             })?);
         } else if op == RangeOp::QuantileOverTime {
             return Err(self.error(
@@ -612,7 +621,12 @@ impl<'a> Parser<'a> {
 
     /// At a range token: `[dur] [offset dur]`, then (when the log had no
     /// pipeline yet) a pipeline and an unwrap.
-    fn range_after(&mut self, mut log: LogExpr, unwrap: Option<Unwrap>, start: usize) -> PResult<Node> {
+    fn range_after(
+        &mut self,
+        mut log: LogExpr,
+        unwrap: Option<Unwrap>,
+        start: usize,
+    ) -> PResult<Node> {
         let Tok::Range(range_ns) = self.next() else {
             return Err(self.unexpected("RANGE"));
         };
@@ -626,14 +640,14 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+        // `{...}[5m] | stages | unwrap x`: the pipeline may follow the range
+        // when none came before it.
         let mut unwrap = unwrap;
-        if unwrap.is_none() && log.stages.is_empty() && self.at_stage_start() {
+        if unwrap.is_none() && log.stages.is_empty() {
             log.stages = self.stages()?;
             if self.at_unwrap() {
                 unwrap = Some(self.unwrap()?);
             }
-        } else if unwrap.is_none() && log.stages.is_empty() && self.at_unwrap() {
-            unwrap = Some(self.unwrap()?);
         }
         let span = Span {
             start,

@@ -173,11 +173,7 @@ impl Display for LabelFilter {
 }
 
 fn side(f: &mut Formatter<'_>, x: &impl Display, wrap: bool) -> fmt::Result {
-    if wrap {
-        write!(f, "({x})")
-    } else {
-        x.fmt(f)
-    }
+    if wrap { write!(f, "({x})") } else { x.fmt(f) }
 }
 
 impl Display for LogRange {

@@ -20,7 +20,9 @@ fn round_trip(q: &str) -> Result<(), String> {
     let b = sightline_logql::parse(&printed)
         .map_err(|e| format!("{q}\n  printed as {printed}\n  {e}"))?;
     if a != b {
-        return Err(format!("{q}\n  printed as {printed}\n  parses to a different tree"));
+        return Err(format!(
+            "{q}\n  printed as {printed}\n  parses to a different tree"
+        ));
     }
     let again = b.to_string();
     if again != printed {
@@ -53,7 +55,12 @@ fn queries_parse_print_and_reparse() {
         }
         failures.extend(round_trip(q).err());
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(text.lines().count() >= 100);
 }
 
@@ -76,7 +83,12 @@ fn fragments_parse_after_a_selector() {
             round_trip(&format!("{{job=\"x\"}} {frag}")).err()
         })
         .collect();
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(n, 31);
 }
 

@@ -24,7 +24,10 @@ fn refused(input: &str, expect: &str) {
 #[test]
 fn canonical_forms() {
     canon("{app = \"x\"}|=\"a\"", r#"{app="x"} |= "a""#);
-    canon(r#"{a="b"} |= "x" or "y" != ip("1.2.3.4")"#, r#"{a="b"} |= "x" or "y" != ip("1.2.3.4")"#);
+    canon(
+        r#"{a="b"} |= "x" or "y" != ip("1.2.3.4")"#,
+        r#"{a="b"} |= "x" or "y" != ip("1.2.3.4")"#,
+    );
     canon(
         r#"{a="b"} | duration >= 20ms or size == 20KB  method!~"2..""#,
         r#"{a="b"} | duration>=20ms or size==20000B and method!~"2..""#,
@@ -62,8 +65,14 @@ fn canonical_forms() {
         r#"{a="b"} | logfmt --keep-empty --strict host, fwd_ip="fwd""#,
         r#"{a="b"} | logfmt --strict --keep-empty host="host", fwd_ip="fwd""#,
     );
-    canon("{a=\"b\"} # a comment\n|= `raw\\n`", r#"{a="b"} |= "raw\\n""#);
-    canon("SUM(COUNT_OVER_TIME({a=\"b\"}[1m]))", r#"sum(count_over_time({a="b"} [1m]))"#);
+    canon(
+        "{a=\"b\"} # a comment\n|= `raw\\n`",
+        r#"{a="b"} |= "raw\\n""#,
+    );
+    canon(
+        "SUM(COUNT_OVER_TIME({a=\"b\"}[1m]))",
+        r#"sum(count_over_time({a="b"} [1m]))"#,
+    );
 }
 
 #[test]
@@ -76,7 +85,10 @@ fn trees() {
     assert_eq!(r.op, RangeOp::Rate);
     assert_eq!(r.range.range_ns, 90_000_000_000);
     let u = r.range.unwrap.unwrap();
-    assert_eq!((u.label.as_str(), u.conv), ("size", Some(Conversion::Bytes)));
+    assert_eq!(
+        (u.label.as_str(), u.conv),
+        ("size", Some(Conversion::Bytes))
+    );
     let Expr::Log(l) = parse(r#"{a="b"} | x > 1.5 | y="z""#).unwrap() else {
         panic!("not a log query");
     };
@@ -141,12 +153,29 @@ fn hostile_input_is_refused_without_panic() {
     let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
     assert!(parse(&deep).is_err());
     let parens = format!("{}1{}", "(".repeat(2_000), ")".repeat(2_000));
-    assert!(parse(&parens).unwrap_err().to_string().contains("nested too deeply"));
+    assert!(
+        parse(&parens)
+            .unwrap_err()
+            .to_string()
+            .contains("nested too deeply")
+    );
     let chain = vec!["vector(1)"; 2_000].join(" + ");
     assert!(parse(&chain).is_err());
     let filters = format!("{{a=\"b\"}} | {}", vec!["x=\"1\""; 5_000].join(" "));
     assert!(parse(&filters).is_err());
-    for s in ["{", "{a", "{a=", "{a=\"", "|", "[", "(", "\"\\x", "1 +", "{a=\"b\"} | json a=", "\u{0}"] {
+    for s in [
+        "{",
+        "{a",
+        "{a=",
+        "{a=\"",
+        "|",
+        "[",
+        "(",
+        "\"\\x",
+        "1 +",
+        "{a=\"b\"} | json a=",
+        "\u{0}",
+    ] {
         assert!(parse(s).is_err(), "{s:?}");
     }
 }

@@ -26,12 +26,7 @@ impl ParseError {
     /// the byte offset.
     pub fn new(input: &str, position: Span, message: impl Into<String>) -> Self {
         let start = position.start.min(input.len());
-        let before = input.as_bytes().get(..start).unwrap_or_default();
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
+        let (line, line_start) = crate::text::line_of(input, start);
         ParseError {
             message: message.into(),
             position,

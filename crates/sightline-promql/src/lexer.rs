@@ -16,9 +16,9 @@ use nom::{
     character::complete::{char, digit0, digit1, one_of},
     combinator::opt,
 };
-use sightline_core::time::DAY_MS;
 
 use crate::ast::Span;
+use crate::text::{parse_duration, scan_quoted, skip_space};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
@@ -110,18 +110,6 @@ pub(crate) fn lex(src: &str) -> Vec<Token> {
             span: Span { start, end },
         });
         rest = next;
-    }
-}
-
-/// Skips whitespace and `#` comments.
-fn skip_space(mut s: &str) -> &str {
-    loop {
-        let t = s.trim_start();
-        if let Some(c) = t.strip_prefix('#') {
-            s = c.find('\n').map_or("", |i| &c[i..]);
-        } else {
-            return t;
-        }
     }
 }
 
@@ -275,136 +263,10 @@ fn number_value(text: &str) -> Option<f64> {
     text.parse::<f64>().ok()
 }
 
-/// Parses a Prometheus duration (`1y2w3d4h5m6s7ms`; units in this order,
-/// each at most once) into milliseconds.
-pub(crate) fn parse_duration(s: &str) -> Option<i64> {
-    const UNITS: [(&str, i64); 7] = [
-        ("y", 365 * DAY_MS),
-        ("w", 7 * DAY_MS),
-        ("d", DAY_MS),
-        ("h", 3_600_000),
-        ("ms", 1),
-        ("m", 60_000),
-        ("s", 1_000),
-    ];
-    // Order in which units must appear; "ms" is last.
-    let rank = |u: &str| match u {
-        "y" => 0,
-        "w" => 1,
-        "d" => 2,
-        "h" => 3,
-        "m" => 4,
-        "s" => 5,
-        _ => 6,
-    };
-    let mut rest = s;
-    let mut total: i64 = 0;
-    let mut last_rank: i32 = -1;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let r: IResult<&str, &str> = digit1.parse(rest);
-        let (after, digits) = r.ok()?;
-        let (unit, mult) = UNITS.iter().find(|(u, _)| after.starts_with(u))?;
-        let rk = rank(unit);
-        if rk <= last_rank {
-            return None;
-        }
-        last_rank = rk;
-        let n: i64 = digits.parse().ok()?;
-        total = total.checked_add(n.checked_mul(*mult)?)?;
-        rest = &after[unit.len()..];
-    }
-    Some(total)
-}
-
 /// Lexes a string literal starting with quote `q`.
 fn lex_string(s: &str, q: char) -> LexResult<'_> {
-    let body = &s[1..];
-    if q == '`' {
-        return match body.find('`') {
-            Some(i) => Ok((&body[i + 1..], Tok::Str(Ok(body[..i].to_string())))),
-            None => Err("unterminated raw string".into()),
-        };
-    }
-    let mut bytes: Vec<u8> = Vec::new();
-    let mut chars = body.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            c if c == q => {
-                let rest = &body[i + 1..];
-                let value = String::from_utf8(bytes).map_err(|e| e.into_bytes());
-                return Ok((rest, Tok::Str(value)));
-            }
-            '\n' => return Err("unterminated quoted string".into()),
-            '\\' => {
-                let Some((_, e)) = chars.next() else {
-                    return Err("escape sequence not terminated".into());
-                };
-                match e {
-                    'a' => bytes.push(7),
-                    'b' => bytes.push(8),
-                    'f' => bytes.push(12),
-                    'n' => bytes.push(b'\n'),
-                    'r' => bytes.push(b'\r'),
-                    't' => bytes.push(b'\t'),
-                    'v' => bytes.push(11),
-                    '\\' => bytes.push(b'\\'),
-                    e if e == q => push_char(&mut bytes, e),
-                    '0'..='7' => {
-                        let mut v = e.to_digit(8).unwrap_or(0);
-                        for _ in 0..2 {
-                            match chars.next().and_then(|(_, d)| d.to_digit(8)) {
-                                Some(d) => v = v * 8 + d,
-                                None => return Err("invalid octal escape sequence".into()),
-                            }
-                        }
-                        let b =
-                            u8::try_from(v).map_err(|_| format!("octal escape value {v} > 255"))?;
-                        bytes.push(b);
-                    }
-                    'x' | 'u' | 'U' => {
-                        let n = match e {
-                            'x' => 2,
-                            'u' => 4,
-                            _ => 8,
-                        };
-                        let mut v: u32 = 0;
-                        for _ in 0..n {
-                            match chars.next().and_then(|(_, d)| d.to_digit(16)) {
-                                Some(d) => v = v * 16 + d,
-                                None => {
-                                    return Err(format!("invalid escape sequence \\{e}"));
-                                }
-                            }
-                        }
-                        if e == 'x' {
-                            // Two hex digits always fit a byte.
-                            bytes.push(v as u8);
-                        } else {
-                            match char::from_u32(v) {
-                                Some(ch) => push_char(&mut bytes, ch),
-                                None => {
-                                    return Err(
-                                        "escape sequence is an invalid Unicode code point".into()
-                                    );
-                                }
-                            }
-                        }
-                    }
-                    other => return Err(format!("unknown escape sequence {other:?}")),
-                }
-            }
-            c => push_char(&mut bytes, c),
-        }
-    }
-    Err("unterminated quoted string".into())
-}
-
-fn push_char(bytes: &mut Vec<u8>, c: char) {
-    let mut buf = [0u8; 4];
-    bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    let (rest, value) = scan_quoted(s, q).map_err(|e| e.to_string())?;
+    Ok((rest, Tok::Str(value)))
 }
 
 #[cfg(test)]

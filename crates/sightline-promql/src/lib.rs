@@ -35,6 +35,7 @@ pub mod functions;
 mod lexer;
 mod parser;
 mod printer;
+pub mod text;
 
 pub use error::ParseError;
 pub use parser::MAX_DEPTH;

@@ -12,7 +12,9 @@ use crate::lexer::Tok;
 /// Most `and`/`or`-joined label filter predicates in one query.
 const MAX_PREDICATES: usize = 1000;
 
-const NOT_PARAMS: [&str; 8] = ["or", "and", "unless", "by", "without", "offset", "bool", "on"];
+const NOT_PARAMS: [&str; 8] = [
+    "or", "and", "unless", "by", "without", "offset", "bool", "on",
+];
 
 impl Parser<'_> {
     /// `{selector}` and the stages after it, up to an `unwrap` or anything
@@ -184,7 +186,10 @@ impl Parser<'_> {
             if out.iter().any(|o| o.dst() == f.dst()) {
                 return Err(self.error(
                     at,
-                    format!("multiple label name '{}' in the same format expression", f.dst()),
+                    format!(
+                        "multiple label name '{}' in the same format expression",
+                        f.dst()
+                    ),
                 ));
             }
             out.push(f);
@@ -263,8 +268,15 @@ impl Parser<'_> {
             let juxtaposed = matches!(self.peek(), Tok::Ident(s) if !is_word_op(s))
                 && matches!(
                     self.peek_at(1),
-                    Tok::Eq | Tok::Neq | Tok::Re | Tok::Nre | Tok::CmpEq
-                        | Tok::Gt | Tok::Gte | Tok::Lt | Tok::Lte
+                    Tok::Eq
+                        | Tok::Neq
+                        | Tok::Re
+                        | Tok::Nre
+                        | Tok::CmpEq
+                        | Tok::Gt
+                        | Tok::Gte
+                        | Tok::Lt
+                        | Tok::Lte
                 );
             if self.at_kw("and") || matches!(self.peek(), Tok::Comma) {
                 self.count_predicate()?;
