@@ -26,7 +26,7 @@
 pub mod ast;
 mod error;
 mod lexer;
-mod literals;
+pub mod literals;
 mod parser;
 mod printer;
 mod validate;

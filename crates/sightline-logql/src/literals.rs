@@ -27,7 +27,7 @@ pub(crate) fn parse_range(s: &str) -> Result<i64, String> {
 
 /// A Go duration (`1.5h`, `2h45m`, `-300ms`; units ns, us, µs, ms, s, m,
 /// h), in nanoseconds.
-pub(crate) fn parse_go_duration(s: &str) -> Result<i64, String> {
+pub fn parse_go_duration(s: &str) -> Result<i64, String> {
     let bad = || format!("time: invalid duration {s:?}");
     let (neg, mut rest) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
