@@ -11,6 +11,7 @@
 pub mod error;
 pub mod gofmt;
 pub mod labels;
+pub mod log;
 pub mod matcher;
 pub mod sample;
 pub mod signal;
@@ -19,6 +20,7 @@ pub mod time;
 
 pub use error::CoreError;
 pub use labels::{Label, Labels, METRIC_NAME, is_valid_label_name};
+pub use log::{Direction, LogEntry, LogStream, merge_log_streams};
 pub use matcher::{MatchOp, Matcher, matches_all};
 pub use sample::{
     STALE_NAN_BITS, Sample, is_stale_nan, lower_bound, sort_dedup, stale_nan, time_window,

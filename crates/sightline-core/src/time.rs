@@ -4,6 +4,9 @@
 /// Milliseconds in one day.
 pub const DAY_MS: i64 = 86_400_000;
 
+/// Nanoseconds in a day (logs and spans are timed in nanoseconds).
+pub const DAY_NS: i64 = DAY_MS * 1_000_000;
+
 /// The civil date (UTC) of a millisecond timestamp, as `YYYY-MM-DD`.
 pub fn utc_date(t_ms: i64) -> String {
     let days = t_ms.div_euclid(DAY_MS);

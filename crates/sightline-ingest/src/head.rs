@@ -10,11 +10,18 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use sightline_core::{
-    Labels, MatchOp, Matcher, Sample, Signal, TenantId, matches_all, sort_dedup, time_window,
+    Labels, LogStream, MatchOp, Matcher, Sample, Signal, TenantId, matches_all, merge_log_streams,
+    sort_dedup, time_window,
 };
-use sightline_plan::{Selection, SeriesSamples, StorageTier, TierError, check_signal};
+use sightline_plan::{
+    LogSelection, Selection, SeriesSamples, StorageTier, TierError, check_signal,
+};
 
-use crate::record::WriteBatch;
+use crate::record::{LogBatch, Record, WriteBatch};
+
+mod logs;
+
+pub use logs::{MemStream, TenantLogs};
 
 /// Metric metadata as remote_write carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,35 +53,38 @@ impl MemSeries {
     }
 }
 
-/// One tenant's series in one head part.
+/// Label name -> value -> ids of the series (or streams) carrying that
+/// pair, in ascending order.
 #[derive(Debug, Default)]
-pub struct TenantHead {
-    index: HashMap<Labels, u32, ahash::RandomState>,
-    series: Vec<MemSeries>,
-    /// Label name -> value -> ids of the series carrying that pair, in
-    /// ascending order.
-    postings: HashMap<String, HashMap<String, Vec<u32>, ahash::RandomState>, ahash::RandomState>,
+pub(crate) struct Postings {
+    map: HashMap<String, HashMap<String, Vec<u32>, ahash::RandomState>, ahash::RandomState>,
 }
 
-impl TenantHead {
-    pub fn series(&self) -> &[MemSeries] {
-        &self.series
+impl Postings {
+    /// Records that `id` (larger than every id added before) carries
+    /// `labels`.
+    pub(crate) fn add(&mut self, id: u32, labels: &Labels) {
+        for l in labels.iter() {
+            self.map
+                .entry(l.name.clone())
+                .or_default()
+                .entry(l.value.clone())
+                .or_default()
+                .push(id);
+        }
     }
 
-    /// The series that can match: those of the shortest postings list of
-    /// an equality matcher with a non-empty value (which only series that
-    /// carry the pair can satisfy), or every series when there is none.
-    fn candidates<'a>(
-        &'a self,
-        matchers: &[Matcher],
-    ) -> Box<dyn Iterator<Item = &'a MemSeries> + 'a> {
-        let mut best: Option<&'a [u32]> = None;
+    /// The ids that can match: the shortest postings list of an equality
+    /// matcher with a non-empty value (which only ids carrying the pair can
+    /// satisfy), or `None` (every id) when there is no such matcher.
+    pub(crate) fn candidates(&self, matchers: &[Matcher]) -> Option<&[u32]> {
+        let mut best: Option<&[u32]> = None;
         for m in matchers {
             if m.op != MatchOp::Equal || m.value.is_empty() {
                 continue;
             }
             let ids = self
-                .postings
+                .map
                 .get(&m.name)
                 .and_then(|vals| vals.get(&m.value))
                 .map_or(&[][..], |v| &v[..]);
@@ -82,18 +92,51 @@ impl TenantHead {
                 best = Some(ids);
             }
         }
-        match best {
-            Some(ids) => Box::new(ids.iter().map(|&i| &self.series[i as usize])),
-            None => Box::new(self.series.iter()),
-        }
+        best
     }
 }
 
-/// One part of the head: every tenant's series written between two freezes.
+/// The items of `all` that `postings` says can match `matchers`.
+pub(crate) fn candidates<'a, T>(
+    all: &'a [T],
+    postings: &'a Postings,
+    matchers: &[Matcher],
+) -> Box<dyn Iterator<Item = &'a T> + 'a> {
+    match postings.candidates(matchers) {
+        Some(ids) => Box::new(ids.iter().filter_map(|&i| all.get(i as usize))),
+        None => Box::new(all.iter()),
+    }
+}
+
+/// One tenant's series in one head part.
+#[derive(Debug, Default)]
+pub struct TenantHead {
+    index: HashMap<Labels, u32, ahash::RandomState>,
+    series: Vec<MemSeries>,
+    postings: Postings,
+}
+
+impl TenantHead {
+    pub fn series(&self) -> &[MemSeries] {
+        &self.series
+    }
+
+    fn candidates<'a>(
+        &'a self,
+        matchers: &[Matcher],
+    ) -> Box<dyn Iterator<Item = &'a MemSeries> + 'a> {
+        candidates(&self.series, &self.postings, matchers)
+    }
+}
+
+/// One part of the head: every tenant's series and log streams written
+/// between two freezes.
 #[derive(Debug, Default)]
 pub struct HeadData {
     tenants: HashMap<TenantId, TenantHead>,
     samples: usize,
+    logs: HashMap<TenantId, TenantLogs>,
+    log_bytes: usize,
 }
 
 impl HeadData {
@@ -103,6 +146,26 @@ impl HeadData {
 
     pub fn sample_count(&self) -> usize {
         self.samples
+    }
+
+    /// Every tenant's log streams in this part.
+    pub fn log_tenants(&self) -> impl Iterator<Item = (&TenantId, &TenantLogs)> {
+        self.logs.iter()
+    }
+
+    /// Bytes of log lines and metadata in this part.
+    pub fn log_bytes(&self) -> usize {
+        self.log_bytes
+    }
+
+    /// Whether the part holds nothing to store.
+    pub fn is_empty(&self) -> bool {
+        self.samples == 0 && self.log_bytes == 0 && self.logs.values().all(|t| t.is_empty())
+    }
+
+    fn apply_logs(&mut self, batch: &LogBatch) {
+        let tl = self.logs.entry(batch.tenant.clone()).or_default();
+        self.log_bytes += tl.apply(batch);
     }
 
     fn apply(&mut self, batch: &WriteBatch) {
@@ -117,14 +180,7 @@ impl HeadData {
                         samples: Vec::new(),
                     });
                     th.index.insert(rec.labels.clone(), id);
-                    for l in rec.labels.iter() {
-                        th.postings
-                            .entry(l.name.clone())
-                            .or_default()
-                            .entry(l.value.clone())
-                            .or_default()
-                            .push(id);
-                    }
+                    th.postings.add(id, &rec.labels);
                     id
                 }
             };
@@ -167,9 +223,28 @@ impl Head {
         }
     }
 
+    /// Applies a decoded WAL record of any kind. Called by the WAL writer
+    /// and by replay only.
+    pub fn apply_record(&self, record: &Record) {
+        match record {
+            Record::Metrics(b) => self.apply(b),
+            Record::Logs(b) => self.inner.write().active.apply_logs(b),
+        }
+    }
+
     /// Number of samples in the active part.
     pub fn active_samples(&self) -> usize {
         self.inner.read().active.samples
+    }
+
+    /// Bytes of log lines and metadata in the active part.
+    pub fn active_log_bytes(&self) -> usize {
+        self.inner.read().active.log_bytes
+    }
+
+    /// Whether the active part holds anything to store.
+    pub fn active_is_empty(&self) -> bool {
+        self.inner.read().active.is_empty()
     }
 
     /// Moves the active part to the frozen list and returns it.
@@ -274,6 +349,50 @@ impl Head {
         out.into_iter().cloned().collect()
     }
 
+    fn parts(g: &Inner) -> impl Iterator<Item = &HeadData> {
+        g.frozen
+            .iter()
+            .map(|d| d.as_ref())
+            .chain(std::iter::once(&g.active))
+    }
+
+    /// The selection's log entries in every head part, one stream per
+    /// label set (see [`TenantLogs`] for what the selection's filters and
+    /// limit do here).
+    pub fn select_logs(&self, sel: &LogSelection) -> Vec<LogStream> {
+        let g = self.inner.read();
+        let tenant = sel.selection().tenant();
+        let mut parts = Vec::new();
+        for part in Self::parts(&g) {
+            if let Some(tl) = part.logs.get(tenant) {
+                let mut out = Vec::new();
+                tl.select(sel, &mut out);
+                parts.push(out);
+            }
+        }
+        drop(g);
+        merge_log_streams(parts)
+    }
+
+    /// The label sets of `tenant`'s log streams matching all matchers with
+    /// an entry in `[start_ns, end_ns)`.
+    pub fn log_series(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Vec<Labels> {
+        let g = self.inner.read();
+        let mut out: HashSet<Labels, ahash::RandomState> = HashSet::default();
+        for part in Self::parts(&g) {
+            if let Some(tl) = part.logs.get(tenant) {
+                out.extend(tl.series(matchers, start_ns, end_ns));
+            }
+        }
+        out.into_iter().collect()
+    }
+
     /// Metadata of one tenant.
     pub fn metadata(&self, tenant: &TenantId) -> BTreeMap<String, MetricMetadata> {
         self.inner
@@ -302,8 +421,9 @@ impl Head {
 /// How the head names itself in errors.
 const TIER: &str = "head";
 
-/// The head as a storage tier: metrics only, and reads that cannot fail
-/// otherwise (label names and values come from its series).
+/// The head as a storage tier: metrics and logs, and reads that cannot
+/// fail otherwise (label names and values come from its series and
+/// streams).
 impl StorageTier for Head {
     async fn select(&self, sel: &Selection) -> Result<Vec<SeriesSamples>, TierError> {
         check_signal(sel, Signal::Metrics, TIER)?;
@@ -317,14 +437,30 @@ impl StorageTier for Head {
     }
 
     async fn series(&self, sel: &Selection) -> Result<Vec<Labels>, TierError> {
-        check_signal(sel, Signal::Metrics, TIER)?;
-        Ok(Head::series(
-            self,
-            sel.tenant(),
-            sel.matchers(),
-            sel.start_ms(),
-            sel.end_ms(),
-        ))
+        match sel.signal() {
+            Signal::Logs => Ok(Head::log_series(
+                self,
+                sel.tenant(),
+                sel.matchers(),
+                sel.start_ms().saturating_mul(1_000_000),
+                sel.end_ms().saturating_add(1).saturating_mul(1_000_000),
+            )),
+            _ => {
+                check_signal(sel, Signal::Metrics, TIER)?;
+                Ok(Head::series(
+                    self,
+                    sel.tenant(),
+                    sel.matchers(),
+                    sel.start_ms(),
+                    sel.end_ms(),
+                ))
+            }
+        }
+    }
+
+    async fn select_logs(&self, sel: &LogSelection) -> Result<Vec<LogStream>, TierError> {
+        check_signal(sel.selection(), Signal::Logs, TIER)?;
+        Ok(Head::select_logs(self, sel))
     }
 }
 

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use crate::error::{IngestError, Overload};
 use crate::head::{Head, HeadData};
-use crate::record::WriteBatch;
+use crate::record::{LogBatch, Record, WriteBatch};
 use crate::wal::{self, SegmentWriter};
 
 /// Settings of the write path.
@@ -50,7 +50,7 @@ type Ack = oneshot::Sender<Result<(), String>>;
 enum Cmd {
     Write {
         payload: Vec<u8>,
-        batch: WriteBatch,
+        record: Record,
         ack: Ack,
     },
     Freeze {
@@ -74,6 +74,7 @@ pub struct OpenStats {
     pub segments: usize,
     pub entries: usize,
     pub samples: usize,
+    pub log_entries: usize,
     pub truncated_bytes: u64,
     pub bad_entries: usize,
 }
@@ -87,10 +88,13 @@ impl Ingestor {
         let segments = wal::list_segments(&cfg.wal_dir)?;
         for &no in &segments {
             let path = wal::segment_path(&cfg.wal_dir, no);
-            let st = wal::replay_segment(&path, |payload| match WriteBatch::decode(payload) {
-                Ok(b) => {
-                    stats.samples += b.sample_count();
-                    head.apply(&b);
+            let st = wal::replay_segment(&path, |payload| match Record::decode(payload) {
+                Ok(r) => {
+                    match &r {
+                        Record::Metrics(b) => stats.samples += b.sample_count(),
+                        Record::Logs(b) => stats.log_entries += b.entry_count(),
+                    }
+                    head.apply_record(&r);
                 }
                 Err(e) => {
                     stats.bad_entries += 1;
@@ -149,11 +153,20 @@ impl Ingestor {
     /// visible in the head. A refusal (`Overloaded`, with its reason) is
     /// counted by the caller.
     pub async fn write(&self, batch: WriteBatch) -> Result<(), IngestError> {
-        if batch.series.is_empty() && batch.metadata.is_empty() {
+        self.write_record(Record::Metrics(batch)).await
+    }
+
+    /// Writes log streams durably, as [`Ingestor::write`] writes samples.
+    pub async fn write_logs(&self, batch: LogBatch) -> Result<(), IngestError> {
+        self.write_record(Record::Logs(batch)).await
+    }
+
+    async fn write_record(&self, record: Record) -> Result<(), IngestError> {
+        if record.is_empty() {
             return Ok(());
         }
-        let mut payload = Vec::with_capacity(64 + batch.sample_count() * 16);
-        batch.encode(&mut payload);
+        let mut payload = Vec::with_capacity(record.size_hint());
+        record.encode(&mut payload);
         let size = payload.len();
         if size > wal::MAX_FRAME_BYTES {
             return Err(IngestError::TooLarge(format!("write of {size} bytes")));
@@ -184,7 +197,7 @@ impl Ingestor {
             .tx
             .send(Cmd::Write {
                 payload,
-                batch,
+                record,
                 ack,
             })
             .is_err()
@@ -243,7 +256,7 @@ fn writer_loop(
     cfg: IngestorConfig,
 ) {
     let mut buf: Vec<u8> = Vec::with_capacity(cfg.max_group_bytes);
-    let mut group: Vec<(WriteBatch, Ack, usize)> = Vec::new();
+    let mut group: Vec<(Record, Ack, usize)> = Vec::new();
     loop {
         let Ok(first) = rx.recv() else { return };
         let mut freeze = None;
@@ -252,11 +265,11 @@ fn writer_loop(
             match cmd {
                 Cmd::Write {
                     payload,
-                    batch,
+                    record,
                     ack,
                 } => {
                     wal::frame(&payload, &mut buf);
-                    group.push((batch, ack, payload.len()));
+                    group.push((record, ack, payload.len()));
                 }
                 Cmd::Freeze { ack } => {
                     freeze = Some(ack);
@@ -279,8 +292,8 @@ fn writer_loop(
             buf.clear();
             match res {
                 Ok(()) => {
-                    for (batch, ack, size) in group.drain(..) {
-                        head.apply(&batch);
+                    for (record, ack, size) in group.drain(..) {
+                        head.apply_record(&record);
                         pending.fetch_sub(size, Ordering::SeqCst);
                         let _ = ack.send(Ok(()));
                     }

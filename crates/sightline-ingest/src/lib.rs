@@ -27,12 +27,13 @@
 pub mod error;
 pub mod head;
 pub mod ingestor;
+pub mod loki_push;
 pub mod proto;
 pub mod record;
 pub mod remote_write;
 pub mod wal;
 
 pub use error::{IngestError, Overload};
-pub use head::{Head, HeadData, MetricMetadata, TenantHead};
+pub use head::{Head, HeadData, MemStream, MetricMetadata, TenantHead, TenantLogs};
 pub use ingestor::{Frozen, Ingestor, IngestorConfig};
-pub use record::{SeriesRecord, WriteBatch};
+pub use record::{LogBatch, Record, SeriesRecord, WriteBatch};

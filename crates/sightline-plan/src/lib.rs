@@ -14,7 +14,10 @@
 //! This crate is pure: no I/O, no clock, no runtime. `StorageTier`'s
 //! methods return futures, which need no runtime to declare.
 
+mod logs;
 mod tier;
+
+pub use logs::LogSelection;
 
 pub use tier::{
     Grid, GridRow, Grouping, SeriesSamples, StorageTier, TierError, TierErrorKind, check_signal,

@@ -13,11 +13,11 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use sightline_core::{Labels, Sample, Signal};
+use sightline_core::{Labels, LogStream, Sample, Signal};
 use sightline_promql::ast::AggOp;
 use sightline_promql::functions::Function;
 
-use crate::Selection;
+use crate::{LogSelection, Selection};
 
 /// One series read from a tier: its labels and its samples in the
 /// selection's window, sorted by time, timestamps unique.
@@ -210,6 +210,18 @@ pub trait StorageTier: Sync {
         }
     }
 
+    /// Log entries: every stream the selection matches that has an entry
+    /// in the window, with those entries (ascending by time), after the
+    /// tier applied as many of the selection's line filters as it can
+    /// (see [`LogSelection`]). The default: this tier holds no logs.
+    fn select_logs(
+        &self,
+        sel: &LogSelection,
+    ) -> impl Future<Output = Result<Vec<LogStream>, TierError>> + Send {
+        let signal = sel.selection().signal();
+        async move { Err(TierError::unsupported_signal("tier", signal)) }
+    }
+
     /// Pushdown: range function `func` (one storage may compute on a grid,
     /// per the function registry) of the selection's series on `grid`,
     /// computed by the tier. The selection's window is `[grid.start_ms -
@@ -268,6 +280,13 @@ impl<T: StorageTier + Send> StorageTier for Arc<T> {
         name: &str,
     ) -> impl Future<Output = Result<Vec<String>, TierError>> + Send {
         T::label_values(self, sel, name)
+    }
+
+    fn select_logs(
+        &self,
+        sel: &LogSelection,
+    ) -> impl Future<Output = Result<Vec<LogStream>, TierError>> + Send {
+        T::select_logs(self, sel)
     }
 
     fn range_grid(
