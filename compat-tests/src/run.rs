@@ -37,6 +37,7 @@ fn options(delayed: bool) -> QueryOptions {
         max_samples: 10_000,
         default_subquery_step_ms: 60 * 1000,
         delayed_name_removal: delayed,
+        zero_division_nan: false,
     }
 }
 

@@ -28,6 +28,7 @@
 mod admin;
 mod auth;
 mod error;
+mod loki;
 mod params;
 mod prom;
 pub mod tls;
@@ -38,10 +39,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
+use loki::query as lq;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sightline_control::{ControlPlane, Need, Quotas, RateLimiter};
 use sightline_engine::Engine;
 use sightline_gateway::{Gateway, GatewayConfig};
+pub use sightline_ingest::loki_push::PushLimits;
 use sightline_ingest::remote_write::DecodeLimits;
 
 pub use auth::Scope;
@@ -55,6 +58,8 @@ pub struct ApiConfig {
     pub decode: DecodeLimits,
     /// Redaction keys and the series cap of the ingest gateway.
     pub gateway: GatewayConfig,
+    /// Loki push's per-stream and per-entry limits.
+    pub push_limits: PushLimits,
 }
 
 impl Default for ApiConfig {
@@ -63,6 +68,7 @@ impl Default for ApiConfig {
             max_body_bytes: 16 << 20,
             decode: DecodeLimits::default(),
             gateway: GatewayConfig::default(),
+            push_limits: PushLimits::default(),
         }
     }
 }
@@ -127,12 +133,37 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/targets", get(prom::targets))
         .route("/api/v1/status/buildinfo", get(prom::buildinfo))
         .route("/api/v1/status/flags", get(prom::flags))
+        .route("/loki/api/v1/query", get(lq::query).post(lq::query))
+        .route(
+            "/loki/api/v1/query_range",
+            get(lq::query_range).post(lq::query_range),
+        )
+        .route("/loki/api/v1/labels", get(lq::labels).post(lq::labels))
+        .route("/loki/api/v1/label", get(lq::labels).post(lq::labels))
+        .route("/loki/api/v1/label/{name}/values", get(lq::label_values))
+        .route("/loki/api/v1/series", get(lq::series).post(lq::series))
+        .route(
+            "/loki/api/v1/index/stats",
+            get(lq::index_stats).post(lq::index_stats),
+        )
+        .route("/loki/api/v1/detected_labels", get(lq::detected_labels))
+        .route(
+            "/loki/api/v1/format_query",
+            get(lq::format_query).post(lq::format_query),
+        )
+        .route("/loki/api/v1/status/buildinfo", get(lq::buildinfo))
+        .route("/loki/api/v1/patterns", get(lq::not_supported))
+        .route("/loki/api/v1/index/volume", get(lq::not_supported))
+        .route("/loki/api/v1/index/volume_range", get(lq::not_supported))
+        .route("/loki/api/v1/detected_fields", get(lq::not_supported))
+        .route("/loki/api/v2alpha/tail", get(lq::not_supported))
         .route_layer(axum::middleware::from_fn_with_state(
             (state.clone(), Need::Read),
             auth::require,
         ));
     let ingest = Router::new()
         .route("/api/v1/write", post(write::remote_write))
+        .route("/loki/api/v1/push", post(loki::push::push))
         .layer(DefaultBodyLimit::max(state.cfg.max_body_bytes))
         .route_layer(axum::middleware::from_fn_with_state(
             (state.clone(), Need::Write),

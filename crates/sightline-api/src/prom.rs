@@ -67,7 +67,7 @@ impl Serialize for LabelMap<'_> {
     }
 }
 
-struct QueryData<'a>(&'a Value);
+pub(crate) struct QueryData<'a>(pub(crate) &'a Value);
 
 impl Serialize for QueryData<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -1,7 +1,7 @@
 //! The Parquet archive: tenant-partitioned files on an `object_store`,
 //! written by the engine's flusher and read back with DataFusion.
 //!
-//! Layout: `<root>/tenant=<id>/signal=metrics/date=<YYYY-MM-DD>/<part>.parquet`.
+//! Layout: `<root>/tenant=<id>/signal=<metrics|logs>/date=<YYYY-MM-DD>/<part>.parquet`.
 //!
 //! Invariants kept here:
 //! - every read is scoped to one tenant twice over: the DataFusion table is
@@ -19,9 +19,12 @@
 //! prefixes and dates, JSON metadata), `schema.rs` (the metrics schema and
 //! row layout), `write.rs` (Parquet encoding, one file per day, fsync),
 //! `read.rs` (`select` and `series` through DataFusion, and the archive's
-//! [`sightline_plan::StorageTier`] implementation, metrics only).
+//! [`sightline_plan::StorageTier`] implementation, metrics and logs),
+//! `logs.rs` (the logs schema, writing log streams, reading entries and
+//! stream label sets).
 
 mod error;
+mod logs;
 mod read;
 mod schema;
 mod store;

@@ -11,12 +11,23 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
-use sightline_core::{Labels, Matcher, Sample, Signal, TenantId, matches_all, sort_dedup};
-use sightline_plan::{Selection, SeriesSamples, StorageTier, TierError, check_signal};
+use sightline_core::{
+    Labels, LogStream, Matcher, Sample, Signal, TenantId, matches_all, sort_dedup,
+};
+use sightline_plan::{
+    LogSelection, Selection, SeriesSamples, StorageTier, TierError, check_signal,
+};
 use sightline_sql::{DataFusionDialect, Param, Statement, metrics};
 
 use crate::schema::{dictionary_col, parse_labels};
 use crate::{Archive, ArchiveError};
+
+/// A table of one signal: the listing table registered for a read.
+pub(crate) struct Table {
+    pub signal: Signal,
+    pub name: &'static str,
+    pub schema: arrow::datatypes::SchemaRef,
+}
 
 /// One series read from the archive.
 pub type ArchivedSeries = (Labels, Vec<Sample>);
@@ -44,7 +55,7 @@ fn selection(
 }
 
 /// A parameter as DataFusion binds it.
-fn scalar(p: &Param) -> ScalarValue {
+pub(crate) fn scalar(p: &Param) -> ScalarValue {
     match p {
         Param::Str(s) => ScalarValue::Utf8(Some(s.clone())),
         Param::StrArray(v) => {
@@ -71,8 +82,25 @@ impl Archive {
         let Some(st) = st else {
             return Ok(Vec::new());
         };
+        let table = Table {
+            signal: Signal::Metrics,
+            name: DataFusionDialect::METRICS_TABLE,
+            schema: self.schema.clone(),
+        };
+        self.run_on(&table, sel, &st).await
+    }
+
+    /// Runs `st` over `table` of `sel`'s tenant (a listing table on that
+    /// tenant's directory of the table's signal, dates as a partition
+    /// column); nothing is read when no file has a date in the window.
+    pub(crate) async fn run_on(
+        &self,
+        table: &Table,
+        sel: &Selection,
+        st: &Statement,
+    ) -> Result<Vec<RecordBatch>, ArchiveError> {
         let tenant = sel.tenant();
-        let dates = self.tenant_dates(tenant).await?;
+        let dates = self.signal_dates(tenant, table.signal).await?;
         let (d0, d1) = DataFusionDialect::date_range(sel.start_ms(), sel.end_ms());
         if !dates.iter().any(|d| *d >= d0 && *d <= d1) {
             return Ok(Vec::new());
@@ -81,7 +109,7 @@ impl Archive {
         let url = ListingTableUrl::parse(format!(
             "file://{}/{}/",
             self.root,
-            Self::tenant_prefix(tenant)
+            Self::signal_prefix(tenant, table.signal)
         ))?;
         let opts = ListingOptions::new(Arc::new(ParquetFormat::default()))
             .with_file_extension(".parquet")
@@ -89,14 +117,8 @@ impl Archive {
                 DataFusionDialect::DATE_COLUMN.to_string(),
                 DataType::Utf8,
             )]);
-        ctx.register_listing_table(
-            DataFusionDialect::METRICS_TABLE,
-            url,
-            opts,
-            Some(self.schema.clone()),
-            None,
-        )
-        .await?;
+        ctx.register_listing_table(table.name, url, opts, Some(table.schema.clone()), None)
+            .await?;
         let params: Vec<ScalarValue> = st.params().iter().map(|(_, p)| scalar(p)).collect();
         let df = ctx.sql(st.sql()).await?.with_param_values(params)?;
         Ok(df.collect().await?)
@@ -226,8 +248,8 @@ impl Archive {
 /// How the archive names itself in errors.
 const TIER: &str = "archive";
 
-/// The archive as a storage tier: metrics only (label names and values come
-/// from its series).
+/// The archive as a storage tier: metrics and logs (label names and
+/// values come from its series and streams).
 impl StorageTier for Archive {
     async fn select(&self, sel: &Selection) -> Result<Vec<SeriesSamples>, TierError> {
         check_signal(sel, Signal::Metrics, TIER)?;
@@ -235,8 +257,16 @@ impl StorageTier for Archive {
     }
 
     async fn series(&self, sel: &Selection) -> Result<Vec<Labels>, TierError> {
+        if sel.signal() == Signal::Logs {
+            return Ok(self.log_streams(sel).await?);
+        }
         check_signal(sel, Signal::Metrics, TIER)?;
         Ok(self.series_of(sel).await?)
+    }
+
+    async fn select_logs(&self, sel: &LogSelection) -> Result<Vec<LogStream>, TierError> {
+        check_signal(sel.selection(), Signal::Logs, TIER)?;
+        Ok(self.log_entries(sel).await?)
     }
 }
 
@@ -324,8 +354,10 @@ mod tests {
             ar.label_values(&sel, "job").await.expect("values"),
             vec!["x".to_string()]
         );
-        let logs = Selection::for_signal(a, Signal::Logs, m, 0, 2 * day).expect("selection");
-        let err = StorageTier::series(&ar, &logs).await.expect_err("refused");
+        let traces = Selection::for_signal(a, Signal::Traces, m, 0, 2 * day).expect("selection");
+        let err = StorageTier::series(&ar, &traces)
+            .await
+            .expect_err("refused");
         assert_eq!(err.kind(), sightline_plan::TierErrorKind::UnsupportedSignal);
     }
 }

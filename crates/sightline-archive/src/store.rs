@@ -10,7 +10,7 @@ use arrow::datatypes::SchemaRef;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use sightline_core::TenantId;
+use sightline_core::{Signal, TenantId};
 use tokio::sync::Mutex;
 
 use crate::ArchiveError;
@@ -22,8 +22,9 @@ pub struct Archive {
     /// Absolute filesystem root of the archive, used for DataFusion's table URLs.
     pub(crate) root: String,
     pub(crate) schema: SchemaRef,
-    /// Dates each tenant has files for, loaded lazily from a listing.
-    pub(crate) dates: Mutex<HashMap<TenantId, BTreeSet<String>>>,
+    /// Dates each tenant has files of each signal for, loaded lazily from
+    /// a listing.
+    pub(crate) dates: Mutex<HashMap<(TenantId, Signal), BTreeSet<String>>>,
 }
 
 impl Archive {
@@ -46,19 +47,45 @@ impl Archive {
 
     /// Where a tenant's metrics live: `tenant=<id>/signal=metrics`.
     pub(crate) fn tenant_prefix(tenant: &TenantId) -> String {
-        format!("tenant={}/signal=metrics", tenant.as_str())
+        Self::signal_prefix(tenant, Signal::Metrics)
+    }
+
+    /// Where a tenant's files of `signal` live: `tenant=<id>/signal=<s>`.
+    pub(crate) fn signal_prefix(tenant: &TenantId, signal: Signal) -> String {
+        format!("tenant={}/signal={}", tenant.as_str(), signal.as_str())
     }
 
     /// The dates (`YYYY-MM-DD`) a tenant has metric files for.
+    #[cfg(test)]
     pub(crate) async fn tenant_dates(
         &self,
         tenant: &TenantId,
     ) -> Result<BTreeSet<String>, ArchiveError> {
+        self.signal_dates(tenant, Signal::Metrics).await
+    }
+
+    /// Records that a tenant now has a file of `signal` on `date`.
+    pub(crate) async fn add_date(&self, tenant: &TenantId, signal: Signal, date: String) {
+        self.dates
+            .lock()
+            .await
+            .entry((tenant.clone(), signal))
+            .or_default()
+            .insert(date);
+    }
+
+    /// The dates (`YYYY-MM-DD`) a tenant has files of `signal` for.
+    pub(crate) async fn signal_dates(
+        &self,
+        tenant: &TenantId,
+        signal: Signal,
+    ) -> Result<BTreeSet<String>, ArchiveError> {
+        let key = (tenant.clone(), signal);
         let mut g = self.dates.lock().await;
-        if let Some(d) = g.get(tenant) {
+        if let Some(d) = g.get(&key) {
             return Ok(d.clone());
         }
-        let prefix = ObjPath::from(Self::tenant_prefix(tenant));
+        let prefix = ObjPath::from(Self::signal_prefix(tenant, signal));
         let listing = self.store.list_with_delimiter(Some(&prefix)).await?;
         let mut set = BTreeSet::new();
         for p in listing.common_prefixes {
@@ -66,7 +93,7 @@ impl Archive {
                 set.insert(d.to_string());
             }
         }
-        g.insert(tenant.clone(), set.clone());
+        g.insert(key, set.clone());
         Ok(set)
     }
 

@@ -66,12 +66,8 @@ impl Archive {
             ));
             self.store.put(&path, PutPayload::from(buf)).await?;
             self.sync(&path).await?;
-            self.dates
-                .lock()
-                .await
-                .entry(tenant.clone())
-                .or_default()
-                .insert(date);
+            self.add_date(tenant, sightline_core::Signal::Metrics, date)
+                .await;
             rows_written += n;
         }
         Ok(rows_written)
@@ -80,7 +76,7 @@ impl Archive {
     /// Makes a file written through the local store durable: the store's
     /// `put` renames a temporary file into place but does not fsync, and
     /// the WAL segments behind a flush are deleted right after it.
-    async fn sync(&self, path: &ObjPath) -> Result<(), ArchiveError> {
+    pub(crate) async fn sync(&self, path: &ObjPath) -> Result<(), ArchiveError> {
         let file = std::path::PathBuf::from(format!("{}/{}", self.root, path));
         let root = std::path::PathBuf::from(&self.root);
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {

@@ -6,8 +6,10 @@ use std::collections::{HashMap, HashSet};
 
 use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
-use sightline_core::{Labels, Sample, Signal, TenantId};
-use sightline_plan::{GridRow, Selection, SeriesSamples, StorageTier, TierError, check_signal};
+use sightline_core::{Labels, LogStream, Sample, Signal, TenantId};
+use sightline_plan::{
+    GridRow, LogSelection, Selection, SeriesSamples, StorageTier, TierError, check_signal,
+};
 use sightline_promql::ast::AggOp;
 use sightline_promql::functions::Function;
 use sightline_sql::metrics::{self, Grid, Grouping};
@@ -249,7 +251,7 @@ impl ClickHouse {
         Ok(n)
     }
 
-    fn query(&self, st: &Statement) -> clickhouse::query::Query {
+    pub(crate) fn query(&self, st: &Statement) -> clickhouse::query::Query {
         let mut q = self.client.query(st.sql());
         for (name, p) in st.params() {
             q = match p {
@@ -443,7 +445,7 @@ impl ClickHouse {
 /// How ClickHouse names itself in errors.
 const TIER: &str = "clickhouse tier";
 
-/// ClickHouse as a storage tier: metrics only; label names and values are
+/// ClickHouse as a storage tier: metrics and logs; label names and values are
 /// computed by ClickHouse, and so are the range functions it computes
 /// exactly ([`crate::grid_aggregate`]) and the aggregations over them.
 impl StorageTier for ClickHouse {
@@ -453,18 +455,42 @@ impl StorageTier for ClickHouse {
     }
 
     async fn series(&self, sel: &Selection) -> Result<Vec<Labels>, TierError> {
+        if sel.signal() == Signal::Logs {
+            return Ok(ClickHouse::log_streams(self, sel).await?);
+        }
         check_signal(sel, Signal::Metrics, TIER)?;
         Ok(ClickHouse::series(self, sel).await?)
     }
 
     async fn label_names(&self, sel: &Selection) -> Result<Vec<String>, TierError> {
+        if sel.signal() == Signal::Logs {
+            let mut names = std::collections::BTreeSet::new();
+            for l in ClickHouse::log_streams(self, sel).await? {
+                names.extend(l.iter().map(|x| x.name.clone()));
+            }
+            return Ok(names.into_iter().collect());
+        }
         check_signal(sel, Signal::Metrics, TIER)?;
         Ok(ClickHouse::label_names(self, sel).await?)
     }
 
     async fn label_values(&self, sel: &Selection, name: &str) -> Result<Vec<String>, TierError> {
+        if sel.signal() == Signal::Logs {
+            let mut values = std::collections::BTreeSet::new();
+            for l in ClickHouse::log_streams(self, sel).await? {
+                if let Some(v) = l.get(name) {
+                    values.insert(v.to_string());
+                }
+            }
+            return Ok(values.into_iter().collect());
+        }
         check_signal(sel, Signal::Metrics, TIER)?;
         Ok(ClickHouse::label_values(self, sel, name).await?)
+    }
+
+    async fn select_logs(&self, sel: &LogSelection) -> Result<Vec<LogStream>, TierError> {
+        check_signal(sel.selection(), Signal::Logs, TIER)?;
+        Ok(ClickHouse::select_logs(self, sel).await?)
     }
 
     async fn range_grid(

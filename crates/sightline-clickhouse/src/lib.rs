@@ -10,12 +10,15 @@
 //!
 //! [`ClickHouse`] (`client.rs`) is the client and the tier: inserts, and
 //! every read as an implementation of [`sightline_plan::StorageTier`]
-//! (metrics only; range functions and aggregations over them are computed
-//! on ClickHouse's grid functions where that is exact). `error.rs` sorts
+//! (metrics and logs; range functions and aggregations over them are
+//! computed on ClickHouse's grid functions where that is exact).
+//! `logs.rs`: log inserts into the `logs` table and its reads (stream
+//! matchers and literal line filters evaluated by ClickHouse). `error.rs` sorts
 //! ClickHouse's failures into refused input, unavailable and bad data.
 
 mod client;
 mod error;
+mod logs;
 mod migrate;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -17,10 +17,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 impl Engine {
     /// Moves everything in the active head to storage. Returns the number
-    /// of samples stored.
+    /// of samples and log entries stored.
     pub async fn flush(&self) -> Result<usize, EngineError> {
         let mut pending = self.flush_lock.lock().await;
-        if self.ingestor.head().active_samples() > 0 {
+        if !self.ingestor.head().active_is_empty() {
             let frozen = self
                 .ingestor
                 .freeze()
@@ -60,7 +60,13 @@ impl Engine {
             rows += self.archive.write_metrics(tenant, series, &stem).await?;
         }
         metrics::counter!("sightline_archive_flushed_samples_total").increment(rows as u64);
-        Ok(rows)
+        let mut entries = 0;
+        for (tenant, tl) in frozen.data.log_tenants() {
+            let streams = tl.streams().iter().map(|s| (&s.labels, &s.entries[..]));
+            entries += self.archive.write_logs(tenant, streams, &stem).await?;
+        }
+        metrics::counter!("sightline_archive_flushed_log_entries_total").increment(entries as u64);
+        Ok(rows + entries)
     }
 
     /// Inserts a frozen part into ClickHouse in batches of at most
@@ -109,6 +115,60 @@ impl Engine {
                 }
             }
         }
+        rows += self.drain_logs(ch, frozen, started, rows).await?;
+        Ok(rows)
+    }
+
+    /// The log half of [`Engine::drain_to_clickhouse`]: each tenant's
+    /// streams in batches of at most `clickhouse_batch_rows` entries, under
+    /// the tokens `<node>-wal<segment>-<tenant>-logs-<n>`.
+    async fn drain_logs(
+        &self,
+        ch: &ClickHouse,
+        frozen: &Frozen,
+        started: Instant,
+        before: usize,
+    ) -> Result<usize, EngineError> {
+        let limit = self.cfg.clickhouse_batch_rows.max(1);
+        let mut rows = 0usize;
+        for (tenant, tl) in frozen.data.log_tenants() {
+            let mut batch: Vec<(&sightline_core::Labels, &[sightline_core::LogEntry])> = Vec::new();
+            let mut in_batch = 0usize;
+            let mut n = 0usize;
+            let streams = tl.streams();
+            for (i, s) in streams.iter().enumerate() {
+                // A long stream is cut so that no batch passes the limit.
+                let mut rest = &s.entries[..];
+                while !rest.is_empty() {
+                    let take = rest.len().min(limit - in_batch);
+                    batch.push((&s.labels, &rest[..take]));
+                    in_batch += take;
+                    rest = &rest[take..];
+                    let last = i + 1 == streams.len() && rest.is_empty();
+                    if in_batch >= limit || last {
+                        let token = format!(
+                            "{}-wal{:016}-{}-logs-{n}",
+                            self.node_id, frozen.last_segment, tenant
+                        );
+                        let written = ch.insert_logs(tenant, &batch, &token).await?;
+                        metrics::counter!("sightline_clickhouse_inserted_log_entries_total")
+                            .increment(written as u64);
+                        rows += written;
+                        batch.clear();
+                        in_batch = 0;
+                        n += 1;
+                        self.pace(before + rows, started).await;
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let token = format!(
+                    "{}-wal{:016}-{}-logs-{n}",
+                    self.node_id, frozen.last_segment, tenant
+                );
+                rows += ch.insert_logs(tenant, &batch, &token).await?;
+            }
+        }
         Ok(rows)
     }
 
@@ -136,16 +196,20 @@ impl Engine {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
             tick.tick().await;
-            let samples = self.ingestor.head().active_samples();
+            let head = self.ingestor.head();
+            let samples = head.active_samples();
+            let log_bytes = head.active_log_bytes();
             let parts = self.flush_lock.lock().await.len();
             let failed = parts > 0;
             metrics::gauge!("sightline_wal_bytes").set(self.wal_bytes() as f64);
             metrics::gauge!("sightline_flush_pending_parts").set(parts as f64);
-            if samples == 0 && !failed {
+            if head.active_is_empty() && !failed {
                 last = Instant::now();
                 continue;
             }
-            let due = samples >= self.cfg.head_max_samples || last.elapsed() >= interval;
+            let due = samples >= self.cfg.head_max_samples
+                || log_bytes >= self.cfg.head_max_log_bytes
+                || last.elapsed() >= interval;
             if failed && Instant::now() < next_retry {
                 continue;
             }

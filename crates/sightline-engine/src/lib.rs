@@ -23,11 +23,13 @@
 
 mod error;
 mod flush;
+mod logql;
 mod merge;
 mod query;
 mod view;
 
 pub use error::EngineError;
+pub use logql::{LogqlAnswer, LogqlRequest, parse_logql};
 pub use query::{Answer, EngineConfig, QueryLimits};
 pub use view::TierView;
 
@@ -40,7 +42,9 @@ use sightline_archive::Archive;
 use sightline_clickhouse::{ChError, ClickHouse};
 use sightline_core::TenantId;
 use sightline_ingest::ingestor::OpenStats;
-use sightline_ingest::{IngestError, Ingestor, IngestorConfig, MetricMetadata, WriteBatch};
+use sightline_ingest::{
+    IngestError, Ingestor, IngestorConfig, LogBatch, MetricMetadata, WriteBatch,
+};
 
 /// The embedded storage and query engine.
 pub struct Engine {
@@ -125,6 +129,11 @@ impl Engine {
     /// Writes a batch; returns once it is durable.
     pub async fn write(&self, batch: WriteBatch) -> Result<(), IngestError> {
         self.ingestor.write(batch).await
+    }
+
+    /// Writes log streams; returns once they are durable.
+    pub async fn write_logs(&self, batch: LogBatch) -> Result<(), IngestError> {
+        self.ingestor.write_logs(batch).await
     }
 
     /// Metric metadata of a tenant.

@@ -17,9 +17,11 @@
 use std::collections::{BTreeSet, HashMap};
 
 use sightline_clickhouse::ClickHouse;
-use sightline_core::{Labels, Sample};
+use sightline_core::{Labels, LogStream, Sample, merge_log_streams};
 use sightline_ingest::Head;
-use sightline_plan::{Grid, GridRow, Grouping, Selection, SeriesSamples, StorageTier, TierError};
+use sightline_plan::{
+    Grid, GridRow, Grouping, LogSelection, Selection, SeriesSamples, StorageTier, TierError,
+};
 use sightline_promql::ast::AggOp;
 use sightline_promql::functions::Function;
 
@@ -138,6 +140,26 @@ impl StorageTier for Engine {
             values.extend(StorageTier::label_values(ch, sel, name).await?);
         }
         Ok(values.into_iter().collect())
+    }
+
+    /// Log entries from the head, the archive and ClickHouse, one stream
+    /// per label set: the head's entries all kept, a stored tier's copy of
+    /// an entry the head (or the archive) also gave dropped.
+    async fn select_logs(&self, sel: &LogSelection) -> Result<Vec<LogStream>, TierError> {
+        let mut parts = vec![StorageTier::select_logs(self.head(), sel).await?];
+        parts.push(StorageTier::select_logs(&*self.archive, sel).await?);
+        if let Some(ch) = self.hot_tier().await? {
+            parts.push(StorageTier::select_logs(ch, sel).await?);
+        }
+        let merged = merge_log_streams(parts);
+        if merged.len() > self.cfg.limits.max_series {
+            return Err(TierError::limit(format!(
+                "a stream selector matched {} streams, more than the limit of {}",
+                merged.len(),
+                self.cfg.limits.max_series
+            )));
+        }
+        Ok(merged)
     }
 
     /// `func` on the grid, computed by ClickHouse (see `pushdown_tier`).

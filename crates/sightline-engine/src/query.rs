@@ -43,6 +43,8 @@ impl Default for QueryLimits {
 pub struct EngineConfig {
     pub flush_interval_secs: u64,
     pub head_max_samples: usize,
+    /// Bytes of log lines and metadata in the head that start a flush.
+    pub head_max_log_bytes: usize,
     pub wal_max_pending_bytes: usize,
     /// The WAL budget: bytes of WAL not yet stored (while ClickHouse is
     /// down); past it ingest answers 429.
@@ -68,6 +70,7 @@ impl Default for EngineConfig {
         EngineConfig {
             flush_interval_secs: 900,
             head_max_samples: 20_000_000,
+            head_max_log_bytes: 512 << 20,
             wal_max_pending_bytes: 512 << 20,
             wal_max_bytes: 8 << 30,
             clickhouse: None,

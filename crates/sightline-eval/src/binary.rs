@@ -52,11 +52,13 @@ fn btos(b: bool) -> f64 {
 }
 
 /// Arithmetic and comparison between two scalars (comparisons give 0 or 1).
-fn scalar_op(op: BinOp, l: f64, r: f64) -> Result<f64, EvalError> {
+/// `nan_div`: a division by zero is NaN (LogQL's rule) instead of ±Inf.
+fn scalar_op(op: BinOp, l: f64, r: f64, nan_div: bool) -> Result<f64, EvalError> {
     Ok(match op {
         BinOp::Add => l + r,
         BinOp::Sub => l - r,
         BinOp::Mul => l * r,
+        BinOp::Div if nan_div && r == 0.0 => f64::NAN,
         BinOp::Div => l / r,
         BinOp::Pow => l.powf(r),
         BinOp::Mod => l % r,
@@ -77,7 +79,7 @@ fn scalar_op(op: BinOp, l: f64, r: f64) -> Result<f64, EvalError> {
 }
 
 /// An operation between two vector elements: (value, keep).
-fn elem_op(op: BinOp, l: f64, r: f64) -> Result<(f64, bool), EvalError> {
+fn elem_op(op: BinOp, l: f64, r: f64, nan_div: bool) -> Result<(f64, bool), EvalError> {
     Ok(match op {
         BinOp::Eq => (l, l == r),
         BinOp::Ne => (l, l != r),
@@ -85,7 +87,7 @@ fn elem_op(op: BinOp, l: f64, r: f64) -> Result<(f64, bool), EvalError> {
         BinOp::Lt => (l, l < r),
         BinOp::Ge => (l, l >= r),
         BinOp::Le => (l, l <= r),
-        _ => (scalar_op(op, l, r)?, true),
+        _ => (scalar_op(op, l, r, nan_div)?, true),
     })
 }
 
@@ -268,6 +270,7 @@ fn apply(
 ) -> Result<Matrix, EvalError> {
     let op = b.op;
     let bool_mod = b.return_bool;
+    let nan_div = ev.ctx.zero_division_nan;
     match (lt, rt) {
         (ValueType::Scalar, ValueType::Scalar) => {
             ev.range_eval_inputs(original, inputs, |v, ts| {
@@ -276,7 +279,7 @@ fn apply(
                 };
                 Ok(vec![Elem {
                     labels: Labels::empty(),
-                    v: scalar_op(op, l.v, r.v)?,
+                    v: scalar_op(op, l.v, r.v, nan_div)?,
                     t: ts,
                     drop_name: false,
                 }])
@@ -289,7 +292,7 @@ fn apply(
                 BinOp::And => Ok(vector_and(&v[0], &v[1], &matching)),
                 BinOp::Or => Ok(vector_or(&v[0], &v[1], &matching)),
                 BinOp::Unless => Ok(vector_unless(&v[0], &v[1], &matching)),
-                _ => vector_binop(op, &v[0], &v[1], &matching, card, bool_mod),
+                _ => vector_binop(op, &v[0], &v[1], &matching, card, bool_mod, nan_div),
             })
         }
         (ValueType::Vector, ValueType::Scalar) | (ValueType::Scalar, ValueType::Vector) => {
@@ -299,7 +302,7 @@ fn apply(
                 let Some(s) = sc.first() else {
                     return Ok(Vec::new());
                 };
-                vector_scalar(op, vec, s.v, swap, bool_mod)
+                vector_scalar(op, vec, s.v, swap, bool_mod, nan_div)
             })
         }
         _ => Err(operand_types_error(lt, rt)),
@@ -312,11 +315,12 @@ fn vector_scalar(
     scalar: f64,
     swap: bool,
     bool_mod: bool,
+    nan_div: bool,
 ) -> Result<Vector, EvalError> {
     let mut out = Vec::with_capacity(vec.len());
     for e in vec {
         let (l, r) = if swap { (scalar, e.v) } else { (e.v, scalar) };
-        let (mut v, mut keep) = elem_op(op, l, r)?;
+        let (mut v, mut keep) = elem_op(op, l, r, nan_div)?;
         if op.is_comparison() && swap {
             v = r;
         }
@@ -410,6 +414,7 @@ fn vector_binop(
     m: &VectorMatching,
     card: Card,
     bool_mod: bool,
+    nan_div: bool,
 ) -> Result<Vector, EvalError> {
     if lhs.is_empty() || rhs.is_empty() {
         return Ok(Vec::new());
@@ -456,7 +461,7 @@ fn vector_binop(
         } else {
             (ls.v, rs.v)
         };
-        let (mut v, keep) = elem_op(op, fl, fr)?;
+        let (mut v, keep) = elem_op(op, fl, fr, nan_div)?;
         if bool_mod {
             v = btos(keep);
         }

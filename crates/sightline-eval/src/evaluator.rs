@@ -35,6 +35,8 @@ pub(crate) struct Ctx<'a> {
     pub query_step: i64,
     /// See [`QueryOptions::delayed_name_removal`].
     pub delayed_name_removal: bool,
+    /// See [`QueryOptions::zero_division_nan`].
+    pub zero_division_nan: bool,
     samples: Cell<usize>,
     /// Warnings and infos raised so far.
     pub annotations: Collector,
@@ -67,6 +69,7 @@ impl<'a> Ctx<'a> {
             query_end,
             query_step,
             delayed_name_removal: opts.delayed_name_removal,
+            zero_division_nan: opts.zero_division_nan,
             samples: Cell::new(0),
             annotations: Collector::default(),
         }

@@ -175,6 +175,9 @@ pub struct QueryOptions {
     /// at the operation that changes a value's meaning. Off by default, as
     /// in Prometheus; Prometheus's own test scripts run with it on.
     pub delayed_name_removal: bool,
+    /// LogQL's arithmetic: a division by zero is NaN, as Loki computes it
+    /// (PromQL's is IEEE: ±Inf, or NaN for 0/0). Off for PromQL.
+    pub zero_division_nan: bool,
 }
 
 impl Default for QueryOptions {
@@ -184,6 +187,7 @@ impl Default for QueryOptions {
             max_samples: 50_000_000,
             default_subquery_step_ms: 60 * 1000,
             delayed_name_removal: false,
+            zero_division_nan: false,
         }
     }
 }

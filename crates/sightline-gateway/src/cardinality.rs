@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 
 use parking_lot::Mutex;
+use sightline_core::Labels;
 use sightline_core::TenantId;
-use sightline_ingest::WriteBatch;
+use sightline_ingest::{LogBatch, WriteBatch};
 
 /// Active series of every tenant, by label-set hash.
 pub struct ActiveSeries {
@@ -42,14 +43,37 @@ impl ActiveSeries {
     /// rejected ones from it; returns how many were rejected. `now_ms` is
     /// the caller's clock.
     pub fn admit(&self, batch: &mut WriteBatch, cap: Option<usize>, now_ms: i64) -> usize {
+        self.admit_items(&batch.tenant, &mut batch.series, |s| &s.labels, cap, now_ms)
+    }
+
+    /// [`ActiveSeries::admit`] for log streams (kept in a set of their own
+    /// by the caller: streams and series are capped apart).
+    pub fn admit_streams(&self, batch: &mut LogBatch, cap: Option<usize>, now_ms: i64) -> usize {
+        self.admit_items(
+            &batch.tenant,
+            &mut batch.streams,
+            |s| &s.labels,
+            cap,
+            now_ms,
+        )
+    }
+
+    fn admit_items<T>(
+        &self,
+        tenant: &TenantId,
+        items: &mut Vec<T>,
+        labels: impl Fn(&T) -> &Labels,
+        cap: Option<usize>,
+        now_ms: i64,
+    ) -> usize {
         let mut tenants = self.tenants.lock();
-        let t = tenants.entry(batch.tenant.clone()).or_default();
+        let t = tenants.entry(tenant.clone()).or_default();
         if now_ms - t.pruned_at > self.window_ms / 10 {
             t.prune(now_ms, self.window_ms);
         }
         let mut rejected = 0;
-        batch.series.retain(|s| {
-            let h = s.labels.stable_hash();
+        items.retain(|s| {
+            let h = labels(s).stable_hash();
             if let Some(seen) = t.last_seen.get_mut(&h) {
                 *seen = now_ms;
                 return true;

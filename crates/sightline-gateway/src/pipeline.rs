@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sightline_control::{Authenticated, Quotas};
 use sightline_core::{Signal, TenantId};
 use sightline_engine::Engine;
-use sightline_ingest::WriteBatch;
+use sightline_ingest::{LogBatch, WriteBatch};
 
 use crate::cardinality::ActiveSeries;
 use crate::policy::{WritePolicy, sensitive_keys};
@@ -20,6 +20,8 @@ pub const INGEST_REQUESTS_TOTAL: &str = "sightline_ingest_requests_total";
 pub const INGEST_REFUSED_TOTAL: &str = "sightline_ingest_refused_total";
 /// Samples written, by tenant.
 pub const INGEST_SAMPLES_TOTAL: &str = "sightline_ingest_samples_total";
+/// Log entries written, by tenant.
+pub const INGEST_LOG_ENTRIES_TOTAL: &str = "sightline_ingest_log_entries_total";
 
 /// The gateway's settings.
 #[derive(Debug, Clone)]
@@ -30,8 +32,13 @@ pub struct GatewayConfig {
     /// Active series a workspace may hold unless its own cap says
     /// otherwise; `None` for no cap.
     pub max_active_series: Option<usize>,
-    /// How long a series stays active after its last sample, in seconds.
+    /// How long a series stays active after its last sample, in seconds
+    /// (and a log stream after its last entry).
     pub active_series_window_secs: u64,
+    /// Active log streams a workspace may hold unless its own cap (the
+    /// workspace's active-series limit, counted for streams apart from
+    /// series) says otherwise; `None` for no cap.
+    pub max_active_streams: Option<usize>,
 }
 
 impl Default for GatewayConfig {
@@ -40,6 +47,7 @@ impl Default for GatewayConfig {
             redact_keys: sensitive_keys(&[]),
             max_active_series: Some(1_000_000),
             active_series_window_secs: 3600,
+            max_active_streams: Some(100_000),
         }
     }
 }
@@ -47,7 +55,7 @@ impl Default for GatewayConfig {
 /// What an accepted write stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Written {
-    /// Samples stored.
+    /// Samples (or, for logs, entries) stored.
     pub samples: usize,
     /// Series the active-series cap rejected (their samples are not
     /// stored, the others are).
@@ -68,7 +76,53 @@ pub struct Gateway {
     engine: Arc<Engine>,
     quotas: Arc<Quotas>,
     active: ActiveSeries,
+    streams: ActiveSeries,
     cfg: GatewayConfig,
+}
+
+/// A decoded batch of either signal, so that one function holds the write
+/// sequence for both.
+enum Batch {
+    Metrics(WriteBatch),
+    Logs(LogBatch),
+}
+
+impl Batch {
+    fn signal(&self) -> Signal {
+        match self {
+            Batch::Metrics(_) => Signal::Metrics,
+            Batch::Logs(_) => Signal::Logs,
+        }
+    }
+
+    fn set_tenant(&mut self, tenant: TenantId) {
+        match self {
+            Batch::Metrics(b) => b.tenant = tenant,
+            Batch::Logs(b) => b.tenant = tenant,
+        }
+    }
+
+    fn apply(&mut self, policy: &WritePolicy) -> Result<(), Refusal> {
+        match self {
+            Batch::Metrics(b) => policy.apply(b),
+            Batch::Logs(b) => policy.apply_logs(b),
+        }
+    }
+
+    /// Samples or entries.
+    fn count(&self) -> usize {
+        match self {
+            Batch::Metrics(b) => b.sample_count(),
+            Batch::Logs(b) => b.entry_count(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Batch::Metrics(b) => b.series.is_empty() && b.metadata.is_empty(),
+            Batch::Logs(b) => b.streams.is_empty(),
+        }
+    }
 }
 
 impl Gateway {
@@ -79,6 +133,7 @@ impl Gateway {
             engine,
             quotas,
             active: ActiveSeries::new(window_ms),
+            streams: ActiveSeries::new(window_ms),
             cfg,
         }
     }
@@ -101,20 +156,45 @@ impl Gateway {
     pub async fn write_metrics(
         &self,
         auth: &Authenticated,
-        mut batch: WriteBatch,
+        batch: WriteBatch,
         raw_bytes: usize,
     ) -> Result<Written, Refusal> {
-        let signal = Signal::Metrics;
+        self.write(auth, Batch::Metrics(batch), raw_bytes).await
+    }
+
+    /// Writes decoded log streams for `auth`'s token, by the same sequence
+    /// as [`Gateway::write_metrics`]: policy (scope labels over the stream
+    /// labels, allowed services by [`crate::policy::service_of_stream`],
+    /// redaction of stream labels and structured metadata), the quota of
+    /// signal `logs`, the stream cap, the write, the refund. `raw_bytes`
+    /// is what the quota charges (the lines and metadata).
+    pub async fn write_logs(
+        &self,
+        auth: &Authenticated,
+        batch: LogBatch,
+        raw_bytes: usize,
+    ) -> Result<Written, Refusal> {
+        self.write(auth, Batch::Logs(batch), raw_bytes).await
+    }
+
+    /// The write sequence: the one place its order is kept.
+    async fn write(
+        &self,
+        auth: &Authenticated,
+        mut batch: Batch,
+        raw_bytes: usize,
+    ) -> Result<Written, Refusal> {
+        let signal = batch.signal();
         let Some(tenant) = auth.tenant.clone() else {
             return Err(self.refused("", None, Refusal::NoWorkspace));
         };
-        batch.tenant = tenant.clone();
+        batch.set_tenant(tenant.clone());
 
         // The token's scope: labels overwritten, services checked, sensitive
         // values redacted; a refusal leaves nothing written or charged.
         let policy = WritePolicy::for_token(auth, &self.cfg.redact_keys);
         let applied = tokio::task::spawn_blocking(move || {
-            policy.apply(&mut batch)?;
+            batch.apply(&policy)?;
             Ok::<_, Refusal>(batch)
         })
         .await;
@@ -138,26 +218,42 @@ impl Gateway {
             Err(e) => return Err(self.refused(tenant.as_str(), None, Refusal::Control(e))),
         }
 
-        let cap = self.series_cap(auth);
-        let rejected = self.active.admit(&mut batch, cap, now_ms);
+        let (cap, rejected, unit) = match &mut batch {
+            Batch::Metrics(b) => {
+                let cap = self.series_cap(auth);
+                (cap, self.active.admit(b, cap, now_ms), "series")
+            }
+            Batch::Logs(b) => {
+                let cap = self.stream_cap(auth);
+                (cap, self.streams.admit_streams(b, cap, now_ms), "streams")
+            }
+        };
         if rejected > 0 {
             count_refused(tenant.as_str(), "high_cardinality", rejected as u64);
         }
 
-        let samples = batch.sample_count();
-        if !batch.series.is_empty() || !batch.metadata.is_empty() {
-            if let Err(e) = self.engine.write(batch).await {
+        let count = batch.count();
+        if !batch.is_empty() {
+            let written = match batch {
+                Batch::Metrics(b) => self.engine.write(b).await,
+                Batch::Logs(b) => self.engine.write_logs(b).await,
+            };
+            if let Err(e) = written {
                 // Not stored: the bytes do not count against the quota.
                 self.quotas.refund(auth, signal, bytes, now_secs);
                 return Err(self.refused(tenant.as_str(), Some("error"), Refusal::from(e)));
             }
-            metrics::counter!(INGEST_SAMPLES_TOTAL, "tenant" => tenant.to_string())
-                .increment(samples as u64);
+            let counter = match signal {
+                Signal::Logs => INGEST_LOG_ENTRIES_TOTAL,
+                _ => INGEST_SAMPLES_TOTAL,
+            };
+            metrics::counter!(counter, "tenant" => tenant.to_string()).increment(count as u64);
         }
 
         let cap_hit = (rejected > 0).then(|| SeriesCapHit {
             rejected,
             cap: cap.unwrap_or_default(),
+            unit,
         });
         count_request(
             tenant.as_str(),
@@ -167,7 +263,10 @@ impl Gateway {
                 "success"
             },
         );
-        Ok(Written { samples, cap_hit })
+        Ok(Written {
+            samples: count,
+            cap_hit,
+        })
     }
 
     /// Counts the refusal of a payload a door could not take (undecodable,
@@ -176,6 +275,22 @@ impl Gateway {
     /// it back for the door to answer with.
     pub fn refuse_payload(&self, tenant: &TenantId, refusal: Refusal) -> Refusal {
         self.refused(tenant.as_str(), None, refusal)
+    }
+
+    /// The stream cap in force for the token: its workspace's cardinality
+    /// limit, else the server's default for streams.
+    fn stream_cap(&self, auth: &Authenticated) -> Option<usize> {
+        auth.limits
+            .max_active_series
+            .and_then(|n| usize::try_from(n).ok())
+            .or(self.cfg.max_active_streams)
+    }
+
+    /// Counts entries a door refused one by one while the rest of their
+    /// request was written (Loki's push: a line too long, a timestamp out
+    /// of bounds), under the reason `invalid_entry`.
+    pub fn count_invalid_entries(&self, tenant: &TenantId, n: usize) {
+        count_refused(tenant.as_str(), "invalid_entry", n as u64);
     }
 
     /// The series cap in force for the token: its workspace's, else the

@@ -4,7 +4,8 @@
 //! written, so a refused request writes nothing.
 
 use sightline_control::Authenticated;
-use sightline_ingest::WriteBatch;
+use sightline_core::Labels;
+use sightline_ingest::{LogBatch, WriteBatch};
 
 use crate::Refusal;
 
@@ -78,46 +79,103 @@ impl WritePolicy {
     /// Applies the rules to every series, or refuses the whole batch
     /// ([`Refusal::ServiceNotAllowed`]) and leaves it unchanged.
     pub fn apply(&self, batch: &mut WriteBatch) -> Result<(), Refusal> {
-        if !self.allowed_services.is_empty() {
-            for s in &batch.series {
-                match service_of(&s.labels) {
-                    Some(svc) if self.allowed_services.iter().any(|a| a == svc) => {}
-                    Some(svc) => {
-                        return Err(Refusal::ServiceNotAllowed(format!(
-                            "service {:?} is not among this token's allowed services",
-                            svc.chars().take(64).collect::<String>()
-                        )));
-                    }
-                    None => {
-                        return Err(Refusal::ServiceNotAllowed(
-                            "this token may write only for its allowed services, and a series \
-                             names none (no service or job label)"
-                                .into(),
-                        ));
-                    }
+        self.check_services(
+            batch.series.iter().map(|s| service_of(&s.labels)),
+            "a series",
+        )?;
+        for s in &mut batch.series {
+            self.redact(&mut s.labels);
+            self.scope(&mut s.labels);
+        }
+        Ok(())
+    }
+
+    /// Applies the rules to every log stream (its service is
+    /// [`service_of_stream`]): scope labels over the stream labels, values
+    /// under sensitive keys redacted in stream labels and structured
+    /// metadata; or refuses the whole batch and leaves it unchanged.
+    /// Two streams that become one label set are merged.
+    pub fn apply_logs(&self, batch: &mut LogBatch) -> Result<(), Refusal> {
+        self.check_services(
+            batch.streams.iter().map(|s| service_of_stream(&s.labels)),
+            "a log stream",
+        )?;
+        for s in &mut batch.streams {
+            self.redact(&mut s.labels);
+            self.scope(&mut s.labels);
+            for e in &mut s.entries {
+                self.redact(&mut e.metadata);
+            }
+        }
+        let mut seen: std::collections::HashMap<Labels, usize> = std::collections::HashMap::new();
+        let mut merged: Vec<sightline_core::LogStream> = Vec::with_capacity(batch.streams.len());
+        for s in std::mem::take(&mut batch.streams) {
+            match seen.get(&s.labels) {
+                Some(&i) => merged[i].entries.extend(s.entries),
+                None => {
+                    seen.insert(s.labels.clone(), merged.len());
+                    merged.push(s);
                 }
             }
         }
-        for s in &mut batch.series {
-            let hits: Vec<String> = s
-                .labels
-                .iter()
-                .filter(|l| {
-                    l.name != "__name__"
-                        && l.value != REDACTED
-                        && is_sensitive(&l.name, &self.redact_keys)
-                })
-                .map(|l| l.name.clone())
-                .collect();
-            for name in hits {
-                s.labels.set(&name, REDACTED);
-            }
-            for (k, v) in &self.scope_labels {
-                s.labels.set(k, v);
+        batch.streams = merged;
+        Ok(())
+    }
+
+    fn check_services<'a>(
+        &self,
+        services: impl Iterator<Item = Option<&'a str>>,
+        what: &str,
+    ) -> Result<(), Refusal> {
+        if self.allowed_services.is_empty() {
+            return Ok(());
+        }
+        for svc in services {
+            match svc {
+                Some(svc) if self.allowed_services.iter().any(|a| a == svc) => {}
+                Some(svc) => {
+                    return Err(Refusal::ServiceNotAllowed(format!(
+                        "service {:?} is not among this token's allowed services",
+                        svc.chars().take(64).collect::<String>()
+                    )));
+                }
+                None => {
+                    return Err(Refusal::ServiceNotAllowed(format!(
+                        "this token may write only for its allowed services, and {what} \
+                         names none (no service or job label)"
+                    )));
+                }
             }
         }
         Ok(())
     }
+
+    fn redact(&self, labels: &mut Labels) {
+        let hits: Vec<String> = labels
+            .iter()
+            .filter(|l| {
+                l.name != "__name__"
+                    && l.value != REDACTED
+                    && is_sensitive(&l.name, &self.redact_keys)
+            })
+            .map(|l| l.name.clone())
+            .collect();
+        for name in hits {
+            labels.set(&name, REDACTED);
+        }
+    }
+
+    fn scope(&self, labels: &mut Labels) {
+        for (k, v) in &self.scope_labels {
+            labels.set(k, v);
+        }
+    }
+}
+
+/// The service a log stream is written for: `service_name` (which Loki's
+/// push adds when a stream has none), else `service`, else `job`.
+pub fn service_of_stream(labels: &Labels) -> Option<&str> {
+    labels.get("service_name").or_else(|| service_of(labels))
 }
 
 #[cfg(test)]

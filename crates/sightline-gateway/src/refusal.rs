@@ -46,14 +46,18 @@ pub struct SeriesCapHit {
     pub rejected: usize,
     /// The workspace's cap in force.
     pub cap: usize,
+    /// What was capped: `"series"` (samples) or `"streams"` (logs).
+    pub unit: &'static str,
 }
 
 impl fmt::Display for SeriesCapHit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} new series rejected: the workspace has reached its limit of {} active series (the other series were written)",
-            self.rejected, self.cap
+            "{} new {unit} rejected: the workspace has reached its limit of {} active {unit} (the other {unit} were written)",
+            self.rejected,
+            self.cap,
+            unit = self.unit
         )
     }
 }
@@ -208,6 +212,7 @@ mod tests {
         let cap = Refusal::Cardinality(SeriesCapHit {
             rejected: 4,
             cap: 5,
+            unit: "series",
         });
         assert_eq!(cap.reason(), Some("high_cardinality"));
         assert!(

@@ -200,6 +200,7 @@ async fn the_series_cap_rejects_new_series_and_writes_the_rest() {
     let hit = SeriesCapHit {
         rejected: 1,
         cap: 2,
+        unit: "series",
     };
     assert_eq!(
         w,
@@ -275,6 +276,7 @@ async fn the_server_cap_applies_to_workspaces_without_their_own() {
         Some(SeriesCapHit {
             rejected: 1,
             cap: 1,
+            unit: "series",
         })
     );
 }

@@ -8,6 +8,17 @@ use sightline_core::{METRIC_NAME, MatchOp, Matcher};
 use crate::statement::Param;
 
 /// The tables a dialect's metric statements read.
+/// Where a dialect keeps log entries: the table and its columns (stream
+/// labels, time in nanoseconds, line, structured metadata).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogTable {
+    pub table: &'static str,
+    pub labels: &'static str,
+    pub time: &'static str,
+    pub line: &'static str,
+    pub metadata: &'static str,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricTables {
     /// One row per sample.
@@ -52,6 +63,21 @@ pub trait Dialect {
 
     /// The day column between placeholders `lo` and `hi`, both included.
     fn day_between(&self, lo: &str, hi: &str) -> String;
+
+    /// The log table and its columns.
+    fn log_table(&self) -> LogTable;
+
+    /// A stream label's value by its bound name, where the dialect can
+    /// read stream labels in SQL (ClickHouse's map); `None` otherwise (the
+    /// caller matches stream labels itself).
+    fn stream_label_value(&self, key: &str) -> Option<String>;
+
+    /// Whether `column` holds the bound substring `needle`.
+    fn contains(&self, column: &str, needle: &str) -> String;
+
+    /// Whether the log table's rows carry a day partition the statement
+    /// names (the archive's `date` directories).
+    fn log_days(&self) -> bool;
 }
 
 /// ClickHouse, the hot tier: server-side `{name:Type}` parameters, a
@@ -65,6 +91,7 @@ impl ClickHouseDialect {
     pub const SERIES_TABLE: &'static str = "metric_series";
     /// One row per sample.
     pub const SAMPLES_TABLE: &'static str = "metric_samples";
+    pub const LOGS_TABLE: &'static str = "logs";
     /// The last day ClickHouse's `Date` holds (2149-06-06).
     pub const MAX_DATE_DAY: u16 = u16::MAX;
 
@@ -130,6 +157,28 @@ impl Dialect for ClickHouseDialect {
     fn day_between(&self, lo: &str, hi: &str) -> String {
         format!("day >= toDate({lo}) AND day <= toDate({hi})")
     }
+
+    fn log_table(&self) -> LogTable {
+        LogTable {
+            table: Self::LOGS_TABLE,
+            labels: "stream_labels",
+            time: "timestamp_ns",
+            line: "body",
+            metadata: "log_attributes",
+        }
+    }
+
+    fn stream_label_value(&self, key: &str) -> Option<String> {
+        Some(format!("stream_labels[{key}]"))
+    }
+
+    fn contains(&self, column: &str, needle: &str) -> String {
+        format!("position({column}, {needle}) > 0")
+    }
+
+    fn log_days(&self) -> bool {
+        false
+    }
 }
 
 /// DataFusion over the Parquet archive: positional `$n` parameters, one
@@ -147,6 +196,7 @@ const YEAR_9999_END_MS: i64 = 253_402_300_799_999;
 impl DataFusionDialect {
     /// The name the archive registers its listing table under.
     pub const METRICS_TABLE: &'static str = "metrics";
+    pub const LOGS_TABLE: &'static str = "logs";
     /// The archive's date partition column.
     pub const DATE_COLUMN: &'static str = "date";
 
@@ -196,6 +246,28 @@ impl Dialect for DataFusionDialect {
     fn day_between(&self, lo: &str, hi: &str) -> String {
         let col = Self::DATE_COLUMN;
         format!("{col} >= {lo} AND {col} <= {hi}")
+    }
+
+    fn log_table(&self) -> LogTable {
+        LogTable {
+            table: Self::LOGS_TABLE,
+            labels: "labels",
+            time: "timestamp_ns",
+            line: "line",
+            metadata: "metadata",
+        }
+    }
+
+    fn stream_label_value(&self, _key: &str) -> Option<String> {
+        None
+    }
+
+    fn contains(&self, column: &str, needle: &str) -> String {
+        format!("strpos({column}, {needle}) > 0")
+    }
+
+    fn log_days(&self) -> bool {
+        true
     }
 }
 

@@ -21,14 +21,16 @@
 //!
 //! Layout: `dialect.rs` (the trait and both dialects), `statement.rs`
 //! (`Statement`, `Param`, the builder), `metrics.rs` + `metrics/` (one file
-//! per metric node kind). Other signals' nodes get a module of their own
+//! per metric node kind), `logs.rs` (log entries with their stream
+//! matchers and literal line filters, and stream label sets). Other signals' nodes get a module of their own
 //! beside `metrics`.
 
 mod dialect;
+pub mod logs;
 pub mod metrics;
 mod statement;
 
-pub use dialect::{ClickHouseDialect, DataFusionDialect, Dialect, MetricTables};
+pub use dialect::{ClickHouseDialect, DataFusionDialect, Dialect, LogTable, MetricTables};
 pub use statement::{Param, Statement};
 
 #[cfg(test)]

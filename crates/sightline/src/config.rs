@@ -94,6 +94,21 @@ pub struct ServeArgs {
     /// Seconds a series stays active after its last sample [default: 3600].
     #[arg(long, env = "SIGHTLINE_ACTIVE_SERIES_WINDOW_SECS")]
     pub active_series_window_secs: Option<u64>,
+    /// Active log streams a workspace may hold unless its own cap says
+    /// otherwise (0: no cap) [default: 100000].
+    #[arg(long, env = "SIGHTLINE_MAX_ACTIVE_STREAMS_PER_WORKSPACE")]
+    pub max_active_streams_per_workspace: Option<usize>,
+    /// Bytes of log lines in the head that trigger a flush [default: 536870912].
+    #[arg(long, env = "SIGHTLINE_HEAD_MAX_LOG_BYTES")]
+    pub head_max_log_bytes: Option<usize>,
+    /// Longest log line a push may carry, in bytes (Loki's
+    /// `max_line_size`) [default: 262144].
+    #[arg(long, env = "SIGHTLINE_MAX_LOG_LINE_BYTES")]
+    pub max_log_line_bytes: Option<usize>,
+    /// Log entries older than this many seconds are refused (Loki's
+    /// `reject_old_samples_max_age`; 0: no bound) [default: 604800].
+    #[arg(long, env = "SIGHTLINE_LOG_MAX_AGE_SECS")]
+    pub log_max_age_secs: Option<u64>,
     /// More label keys whose values are redacted at ingest, comma-separated,
     /// beside the built-in password, secret, token, authorization, api_key,
     /// cookie and set-cookie.
@@ -148,6 +163,10 @@ pub struct FileConfig {
     pub token_key_file: Option<PathBuf>,
     pub max_active_series_per_workspace: Option<usize>,
     pub active_series_window_secs: Option<u64>,
+    pub max_active_streams_per_workspace: Option<usize>,
+    pub head_max_log_bytes: Option<usize>,
+    pub max_log_line_bytes: Option<usize>,
+    pub log_max_age_secs: Option<u64>,
     pub redact_keys: Option<Vec<String>>,
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
@@ -178,6 +197,12 @@ pub struct Settings {
     /// `None`: no cap.
     pub max_active_series_per_workspace: Option<usize>,
     pub active_series_window_secs: u64,
+    /// `None`: no cap.
+    pub max_active_streams_per_workspace: Option<usize>,
+    pub head_max_log_bytes: usize,
+    pub max_log_line_bytes: usize,
+    /// `None`: no bound.
+    pub log_max_age_secs: Option<u64>,
     pub redact_keys: Vec<String>,
     /// The PEM files to serve TLS with; `None` serves plain HTTP.
     pub tls: Option<sightline_api::tls::TlsFiles>,
@@ -255,6 +280,26 @@ impl Settings {
                 .or(f.active_series_window_secs)
                 .unwrap_or(3600)
                 .max(1),
+            max_active_streams_per_workspace: match a
+                .max_active_streams_per_workspace
+                .or(f.max_active_streams_per_workspace)
+                .unwrap_or(100_000)
+            {
+                0 => None,
+                n => Some(n),
+            },
+            head_max_log_bytes: a
+                .head_max_log_bytes
+                .or(f.head_max_log_bytes)
+                .unwrap_or(512 << 20),
+            max_log_line_bytes: a
+                .max_log_line_bytes
+                .or(f.max_log_line_bytes)
+                .unwrap_or(256 << 10),
+            log_max_age_secs: match a.log_max_age_secs.or(f.log_max_age_secs).unwrap_or(604_800) {
+                0 => None,
+                n => Some(n),
+            },
             redact_keys: a.redact_keys.or(f.redact_keys).unwrap_or_default(),
             data_dir,
             listen: a

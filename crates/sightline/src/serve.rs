@@ -43,6 +43,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let cfg = EngineConfig {
         flush_interval_secs: s.flush_interval_secs,
         head_max_samples: s.head_max_samples,
+        head_max_log_bytes: s.head_max_log_bytes,
         limits: QueryLimits {
             timeout_secs: s.query_timeout_secs,
             max_samples: s.max_samples,
@@ -78,6 +79,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 redact_keys: sightline_gateway::policy::sensitive_keys(&s.redact_keys),
                 max_active_series: s.max_active_series_per_workspace,
                 active_series_window_secs: s.active_series_window_secs,
+                max_active_streams: s.max_active_streams_per_workspace,
+            },
+            push_limits: sightline_api::PushLimits {
+                max_line_bytes: s.max_log_line_bytes,
+                max_age_ns: s.log_max_age_secs.map(|secs| {
+                    i64::try_from(secs.saturating_mul(1_000_000_000)).unwrap_or(i64::MAX)
+                }),
+                ..Default::default()
             },
             ..ApiConfig::default()
         },

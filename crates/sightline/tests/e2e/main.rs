@@ -8,6 +8,7 @@ mod crash;
 mod grafana_api;
 mod harness;
 mod isolation;
+mod loki;
 mod oracle;
 mod random_isolation;
 mod security;

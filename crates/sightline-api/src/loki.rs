@@ -1,0 +1,6 @@
+//! Loki's HTTP API: the push door (`push.rs`) and the query endpoints
+//! Grafana's Loki data source and Loki's clients call, answered in Loki's
+//! shapes and wording.
+
+pub(crate) mod push;
+pub(crate) mod query;
