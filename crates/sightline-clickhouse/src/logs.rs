@@ -41,6 +41,11 @@ struct EntryOut {
     log_attributes: Vec<(String, String)>,
 }
 
+#[derive(Row, Deserialize)]
+struct StreamOut {
+    stream_labels: Vec<(String, String)>,
+}
+
 fn labels_of(pairs: &[(String, String)]) -> Result<Labels, ChError> {
     Labels::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
         .map_err(|e| ChError::Corrupt(format!("stored labels: {e}")))
@@ -138,10 +143,10 @@ impl ClickHouse {
     /// in its window.
     pub async fn log_streams(&self, sel: &Selection) -> Result<Vec<Labels>, ChError> {
         let st = logs::streams(&ClickHouseDialect, sel);
-        let rows: Vec<Vec<(String, String)>> = self.query(&st).fetch_all().await?;
+        let rows: Vec<StreamOut> = self.query(&st).fetch_all().await?;
         let mut out = rows
             .iter()
-            .map(|r| labels_of(r))
+            .map(|r| labels_of(&r.stream_labels))
             .collect::<Result<Vec<_>, _>>()?;
         out.sort();
         out.dedup();

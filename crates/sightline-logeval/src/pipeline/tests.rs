@@ -692,7 +692,7 @@ fn sample_grouping() {
 fn documented_fragments_build_and_run() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/compat/logql/pipeline_fragments.tsv"
+        "/../../compat-tests/corpus/logql/pipeline_fragments.tsv"
     );
     let text = std::fs::read_to_string(path).expect("the fragments file");
     let deep = "{\"deep\":".repeat(300);
