@@ -153,8 +153,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/loki/api/v1/status/buildinfo", get(lq::buildinfo))
         .route("/loki/api/v1/patterns", get(lq::not_supported))
-        .route("/loki/api/v1/index/volume", get(lq::not_supported))
-        .route("/loki/api/v1/index/volume_range", get(lq::not_supported))
+        .route(
+            "/loki/api/v1/index/volume",
+            get(lq::volume).post(lq::volume),
+        )
+        .route(
+            "/loki/api/v1/index/volume_range",
+            get(lq::volume_range).post(lq::volume_range),
+        )
         .route("/loki/api/v1/detected_fields", get(lq::not_supported))
         .route("/loki/api/v2alpha/tail", get(lq::not_supported))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -189,7 +189,7 @@ impl Display for LogRange {
                 write!(f, " | {p}")?;
             }
         }
-        write!(f, " [{}]", format_duration_ns(self.range_ns))?;
+        write!(f, "[{}]", format_duration_ns(self.range_ns))?;
         if self.offset_ns != 0 {
             write!(f, " offset {}", format_duration_ns(self.offset_ns))?;
         }

@@ -38,19 +38,19 @@ fn canonical_forms() {
     );
     canon(
         r#"count_over_time({a="b"}[5m] offset 1h)"#,
-        r#"count_over_time({a="b"} [5m] offset 1h)"#,
+        r#"count_over_time({a="b"}[5m] offset 1h)"#,
     );
     canon(
         r#"count_over_time({a="b"}[5m] |= "x" | json)"#,
-        r#"count_over_time({a="b"} |= "x" | json [5m])"#,
+        r#"count_over_time({a="b"} |= "x" | json[5m])"#,
     );
     canon(
-        r#"quantile_over_time(0.99, {a="b"} | json | unwrap duration(t) | __error__="" [1m]) by (p)"#,
-        r#"quantile_over_time(0.99, {a="b"} | json | unwrap duration(t) | __error__="" [1m]) by (p)"#,
+        r#"quantile_over_time(0.99, {a="b"} | json | unwrap duration(t) | __error__=""[1m]) by (p)"#,
+        r#"quantile_over_time(0.99, {a="b"} | json | unwrap duration(t) | __error__=""[1m]) by (p)"#,
     );
     canon(
         r#"topk(10,sum(rate({r="u"}[5m])) by (name))"#,
-        r#"topk(10, sum by (name) (rate({r="u"} [5m])))"#,
+        r#"topk(10, sum by (name) (rate({r="u"}[5m])))"#,
     );
     canon("1 + 2 * 3", "1 + 2 * 3");
     canon("(1 + 2) * 3", "(1 + 2) * 3");
@@ -59,7 +59,7 @@ fn canonical_forms() {
     canon("1 - -1", "1 - -1");
     canon(
         r#"sum(rate({a="b"}[1m])) / on (x) group_left (y) sum(rate({a="c"}[1m]))"#,
-        r#"sum(rate({a="b"} [1m])) / on (x) group_left (y) sum(rate({a="c"} [1m]))"#,
+        r#"sum(rate({a="b"}[1m])) / on (x) group_left (y) sum(rate({a="c"}[1m]))"#,
     );
     canon(
         r#"{a="b"} | logfmt --keep-empty --strict host, fwd_ip="fwd""#,
@@ -71,14 +71,14 @@ fn canonical_forms() {
     );
     canon(
         "SUM(COUNT_OVER_TIME({a=\"b\"}[1m]))",
-        r#"sum(count_over_time({a="b"} [1m]))"#,
+        r#"sum(count_over_time({a="b"}[1m]))"#,
     );
 }
 
 #[test]
 fn trees() {
     let Expr::Metric(MetricExpr::Range(r)) =
-        parse(r#"rate({a="b"} | logfmt | unwrap bytes(size) [90s])"#).unwrap()
+        parse(r#"rate({a="b"} | logfmt | unwrap bytes(size)[90s])"#).unwrap()
     else {
         panic!("not a range aggregation");
     };

@@ -386,3 +386,227 @@ fn has_logs(archive: &std::path::Path) -> bool {
         .flatten()
         .any(|t| t.path().join("signal=logs").exists())
 }
+
+/// The other endpoints Grafana calls, and every invalid query of the
+/// corpus refused with 400 naming its problem.
+#[tokio::test(flavor = "multi_thread")]
+async fn loki_meta_endpoints_and_refusals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = Server::start(dir.path(), &[]);
+    let a = srv.tenant("gamma");
+    let b = srv.tenant("delta");
+    let t0 = now_ms() - 60_000;
+    let body = serde_json::to_vec(&json!({"streams":[
+        {"stream":{"app":"api","level":"info"},"values":[[ns(t0).to_string(),"12345"],[ns(t0 + 1).to_string(),"678"]]},
+        {"stream":{"app":"db","level":"error"},"values":[[ns(t0).to_string(),"1"]]}
+    ]}))
+    .expect("json");
+    assert_eq!(push(&srv.url, &a.ingest, body, JSON).await.0, 204);
+    let start = ns(t0 - 1000).to_string();
+    let end = ns(now_ms()).to_string();
+    let w = [("start", start.as_str()), ("end", end.as_str())];
+
+    let q = |query: &'static str| {
+        let mut v = w.to_vec();
+        v.push(("query", query));
+        v
+    };
+    let (st, v) = get(
+        &srv.url,
+        &a.report,
+        &q(r#"{app=~".+"}"#),
+        "/loki/api/v1/index/stats",
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        v,
+        json!({"streams": 2, "chunks": 2, "bytes": 9, "entries": 3})
+    );
+    let (_, v) = get(
+        &srv.url,
+        &b.report,
+        &q(r#"{app=~".+"}"#),
+        "/loki/api/v1/index/stats",
+    )
+    .await;
+    assert_eq!(
+        v,
+        json!({"streams": 0, "chunks": 0, "bytes": 0, "entries": 0}),
+        "another workspace"
+    );
+
+    let (st, v) = get(
+        &srv.url,
+        &a.report,
+        &q(r#"{app=~".+"}"#),
+        "/loki/api/v1/index/volume",
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["data"]["resultType"], "vector", "{v}");
+    let got: Vec<(Value, Value)> = v["data"]["result"]
+        .as_array()
+        .expect("result")
+        .iter()
+        .map(|r| (r["metric"].clone(), r["value"][1].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (json!({"app": "api"}), json!("8")),
+            (json!({"app": "db"}), json!("1"))
+        ],
+        "{v}"
+    );
+    let mut by_labels = q(r#"{app=~".+"}"#);
+    by_labels.push(("aggregateBy", "labels"));
+    let (_, v) = get(&srv.url, &a.report, &by_labels, "/loki/api/v1/index/volume").await;
+    let names: Vec<Value> = v["data"]["result"]
+        .as_array()
+        .expect("result")
+        .iter()
+        .map(|r| r["metric"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            json!({"app": ""}),
+            json!({"level": ""}),
+            json!({"service_name": ""})
+        ],
+        "{v}"
+    );
+    let mut bad = q("{}");
+    bad.push(("aggregateBy", "nope"));
+    let (st, v) = get(&srv.url, &a.report, &bad, "/loki/api/v1/index/volume").await;
+    assert_eq!((st, v), (400, json!("invalid aggregation option")));
+
+    let (st, v) = get(
+        &srv.url,
+        &a.report,
+        &q("{}"),
+        "/loki/api/v1/detected_labels",
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    let labels: Vec<&str> = v["detectedLabels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .filter_map(|l| l["label"].as_str())
+        .collect();
+    assert_eq!(labels, vec!["app", "level", "service_name"], "{v}");
+
+    let (st, v) = get(
+        &srv.url,
+        &a.report,
+        &[("query", r#"sum(count_over_time({app="x"}[5m]))by(a)"#)],
+        "/loki/api/v1/format_query",
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        v["data"], r#"sum by (a) (count_over_time({app="x"}[5m]))"#,
+        "{v}"
+    );
+    let (st, v) = get(&srv.url, &a.report, &[], "/loki/api/v1/status/buildinfo").await;
+    assert_eq!(st, 200);
+    assert!(v["version"].is_string(), "{v}");
+    let (st, _) = get(
+        &srv.url,
+        &a.report,
+        &q(r#"{app="api"}"#),
+        "/loki/api/v1/patterns",
+    )
+    .await;
+    assert_eq!(
+        st, 404,
+        "patterns are not detected: Grafana shows them as not configured"
+    );
+
+    // Every invalid query of the corpus, on both query endpoints.
+    let corpus = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../compat-tests/corpus/logql/invalid_queries.tsv"
+    ))
+    .expect("corpus");
+    let mut n = 0;
+    for line in corpus
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let query = line.split('\t').next().expect("query");
+        let mut p = w.to_vec();
+        p.push(("query", query));
+        let (st, v) = get(&srv.url, &a.report, &p, "/loki/api/v1/query_range").await;
+        assert_eq!(st, 400, "{query}: {v}");
+        let msg = v.as_str().unwrap_or_default();
+        assert!(
+            msg.contains("parse error") || msg.contains("queries require"),
+            "{query}: {msg}"
+        );
+        n += 1;
+    }
+    assert!(n >= 10, "only {n} invalid queries read");
+    // Parameters refused as Loki refuses them.
+    for (params, want) in [
+        (
+            vec![("query", r#"{a="b"}"#), ("limit", "0")],
+            "limit must be a positive value",
+        ),
+        (
+            vec![("query", r#"{a="b"}"#), ("direction", "sideways")],
+            "invalid direction 'sideways'",
+        ),
+        (
+            vec![("query", r#"{a="b"}"#), ("start", "abc")],
+            "could not parse 'start' parameter",
+        ),
+        (
+            vec![("query", r#"{a="b"}"#), ("start", "20"), ("end", "10")],
+            "end timestamp must not be before",
+        ),
+        (
+            vec![("query", r#"{a="b"}"#), ("step", "0")],
+            "zero or negative query resolution step",
+        ),
+        (
+            vec![
+                ("query", r#"{a="b"}"#),
+                ("start", "0"),
+                ("end", "1000000000"),
+                ("step", "1ms"),
+            ],
+            "exceeded maximum resolution of 11,000 points",
+        ),
+        (
+            vec![("query", r#"{a="b"}"#), ("limit", "6000")],
+            "max entries limit per query exceeded",
+        ),
+    ] {
+        let (st, v) = get(&srv.url, &a.report, &params, "/loki/api/v1/query_range").await;
+        assert_eq!(st, 400, "{params:?}: {v}");
+        assert!(
+            v.as_str().unwrap_or_default().contains(want),
+            "{params:?}: {v}"
+        );
+    }
+    // Nothing without a report token.
+    let (st, _) = get(
+        &srv.url,
+        &a.ingest,
+        &q(r#"{app="api"}"#),
+        "/loki/api/v1/query_range",
+    )
+    .await;
+    assert_eq!(st, 403);
+    let (st, _) = get(
+        &srv.url,
+        "nope",
+        &q(r#"{app="api"}"#),
+        "/loki/api/v1/query_range",
+    )
+    .await;
+    assert_eq!(st, 401);
+}
