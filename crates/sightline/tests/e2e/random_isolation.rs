@@ -288,3 +288,301 @@ async fn thousands_of_random_queries_never_see_another_workspace() {
     );
     println!("random isolation: {QUERIES} queries, by endpoint {counts:?}, zero foreign rows");
 }
+
+/// Tenant `i`'s log pushes: the same streams as every other tenant's
+/// (and a `tenant` label naming another), lines that say their owner and
+/// carry a value in `[1000 i, 1000 i + 999]`.
+fn log_body(i: usize, t0_ns: i64, n: i64) -> Vec<u8> {
+    let me = name(i);
+    let other = name((i + 1) % TENANTS);
+    let mut streams = Vec::new();
+    for app in ["api", "db"] {
+        for env in ["prod", "dev"] {
+            let values: Vec<Value> = (0..n)
+                .map(|k| {
+                    serde_json::json!([
+                        (t0_ns + k * 1_000_000_000).to_string(),
+                        format!("owner={me} value={} app={app}", i * 1000 + (k as usize % 500)),
+                        {"owner_md": me}
+                    ])
+                })
+                .collect();
+            streams.push(serde_json::json!({
+                "stream": {"app": app, "env": env, "owner": me, "tenant": other},
+                "values": values
+            }));
+        }
+    }
+    serde_json::to_vec(&serde_json::json!({ "streams": streams })).expect("json")
+}
+
+async fn push_logs(url: &str, token: &str, body: Vec<u8>) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{url}/loki/api/v1/push"))
+        .bearer_auth(token)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("push")
+        .status()
+        .as_u16()
+}
+
+fn log_selector(r: &mut Rng) -> String {
+    let mut ms: Vec<String> = vec![match r.below(3) {
+        0 => "app=\"api\"".into(),
+        1 => "env=~\"prod|dev\"".into(),
+        _ => "app=~\".+\"".into(),
+    }];
+    for _ in 0..r.below(3) {
+        let t = name(r.below(TENANTS));
+        ms.push(match r.below(5) {
+            0 => format!("owner=\"{t}\""),
+            1 => format!("tenant=\"{t}\""),
+            2 => "owner=~\"t.*\"".into(),
+            3 => "env!=\"dev\"".into(),
+            _ => format!("owner!=\"{t}\""),
+        });
+    }
+    format!("{{{}}}", ms.join(", "))
+}
+
+fn log_pipeline(r: &mut Rng) -> String {
+    let t = name(r.below(TENANTS));
+    match r.below(6) {
+        0 => String::new(),
+        1 => format!(" |= \"owner={t}\""),
+        2 => " | logfmt".into(),
+        3 => format!(" | logfmt | owner=\"{t}\""),
+        4 => " |~ \"value=[0-9]+\" | logfmt | value >= 0".into(),
+        _ => format!(" != \"{t}\" | line_format \"{{{{.owner}}}} {{{{.value}}}}\""),
+    }
+}
+
+/// Every stream, series and value of a Loki answer must be `i`'s own.
+fn check_loki(i: usize, q: &str, st: u16, v: &Value) {
+    assert_eq!(st, 200, "{q}: {v}");
+    assert_eq!(v["status"], "success", "{q}: {v}");
+    let me = name(i);
+    let lo = (i * 1000) as f64;
+    for r in v["data"]["result"].as_array().expect("result") {
+        let labels = if r.get("stream").is_some() {
+            &r["stream"]
+        } else {
+            &r["metric"]
+        };
+        for key in ["owner", "owner_md"] {
+            if let Some(o) = labels.get(key) {
+                assert_eq!(
+                    o,
+                    &Value::String(me.clone()),
+                    "t{i} {q}: foreign {key} in {r}"
+                );
+            }
+        }
+        for e in r["values"].as_array().into_iter().flatten() {
+            if let Some(line) = e[1].as_str()
+                && r.get("stream").is_some()
+            {
+                assert!(
+                    !line.contains("owner=t") || line.contains(&format!("owner={me} ")),
+                    "t{i} {q}: foreign line {line}"
+                );
+                assert!(
+                    line.starts_with(&format!("owner={me} "))
+                        || line.starts_with(&format!("{me} ")),
+                    "t{i} {q}: foreign line {line}"
+                );
+            }
+        }
+        let _ = lo;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn random_loki_queries_never_see_another_workspace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = Server::start(dir.path(), &["--flush-interval-secs", "1"]);
+    let tenants: Vec<Tenant> = (0..TENANTS).map(|i| srv.tenant(&name(i))).collect();
+    let now = now_ms();
+    let t0_ns = (now - 20 * 60_000) * 1_000_000;
+    // The older half to the archive, the newer half stays in the head.
+    for (i, t) in tenants.iter().enumerate() {
+        assert_eq!(
+            push_logs(&srv.url, &t.ingest, log_body(i, t0_ns, 60)).await,
+            204
+        );
+    }
+    let archive = srv.data_dir.join("archive");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(0..TENANTS).all(|i| {
+        archive
+            .join(format!("tenant={}/signal=logs", name(i)))
+            .exists()
+    }) {
+        assert!(Instant::now() < deadline, "no archive flush");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (i, t) in tenants.iter().enumerate() {
+        assert_eq!(
+            push_logs(
+                &srv.url,
+                &t.ingest,
+                log_body(i, t0_ns + 60 * 1_000_000_000, 60)
+            )
+            .await,
+            204
+        );
+    }
+    let start = t0_ns.to_string();
+    let end = ((now + 1_000) * 1_000_000).to_string();
+    let mut r = Rng(0x10c5_1234_abcd_0002);
+    let mut counts = [0usize; 6];
+    for _ in 0..600 {
+        let i = r.below(TENANTS);
+        let tok = &tenants[i].report;
+        match r.below(6) {
+            0 => {
+                let q = format!("{}{}", log_selector(&mut r), log_pipeline(&mut r));
+                let dir = r.pick(&["forward", "backward"]);
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[
+                        ("query", &q),
+                        ("start", &start),
+                        ("end", &end),
+                        ("limit", "300"),
+                        ("direction", dir),
+                    ],
+                    "/loki/api/v1/query_range",
+                )
+                .await;
+                check_loki(i, &q, st, &v);
+                counts[0] += 1;
+            }
+            1 => {
+                let s = log_selector(&mut r);
+                let q = match r.below(4) {
+                    0 => format!("sum by (owner) (count_over_time({s}[5m]))"),
+                    1 => format!("max_over_time({s} | logfmt | unwrap value [10m]) by (owner)"),
+                    2 => format!("topk(2, sum by (owner, app) (rate({s}[2m])))"),
+                    _ => format!("count_over_time({s} | logfmt | owner_md=~\"t.*\" [1m])"),
+                };
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[
+                        ("query", &q),
+                        ("start", &start),
+                        ("end", &end),
+                        ("step", "60s"),
+                    ],
+                    "/loki/api/v1/query_range",
+                )
+                .await;
+                check_loki(i, &q, st, &v);
+                // Unwrapped values stay in the caller's band.
+                if q.starts_with("max_over_time") {
+                    let lo = (i * 1000) as f64;
+                    for s in v["data"]["result"].as_array().expect("result") {
+                        for p in s["values"].as_array().expect("values") {
+                            let f: f64 = p[1].as_str().and_then(|x| x.parse().ok()).expect("value");
+                            assert!(
+                                (lo..lo + 1000.0).contains(&f),
+                                "t{i} {q}: foreign value {f}"
+                            );
+                        }
+                    }
+                }
+                counts[1] += 1;
+            }
+            2 => {
+                let m = log_selector(&mut r);
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[("match[]", &m), ("start", &start), ("end", &end)],
+                    "/loki/api/v1/series",
+                )
+                .await;
+                assert_eq!(st, 200, "{m}: {v}");
+                for s in v["data"].as_array().expect("series") {
+                    assert_eq!(s["owner"], Value::String(name(i)), "t{i} {m}: {s}");
+                }
+                counts[2] += 1;
+            }
+            3 => {
+                let label = r.pick(&["owner", "tenant", "app"]);
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[("start", &start), ("end", &end)],
+                    &format!("/loki/api/v1/label/{label}/values"),
+                )
+                .await;
+                assert_eq!(st, 200, "{v}");
+                let vals: Vec<&str> = v["data"]
+                    .as_array()
+                    .expect("values")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect();
+                match label {
+                    "owner" => assert_eq!(vals, [name(i).as_str()], "t{i}"),
+                    "tenant" => assert_eq!(vals, [name((i + 1) % TENANTS).as_str()], "t{i}"),
+                    _ => assert_eq!(vals, ["api", "db"]),
+                }
+                counts[3] += 1;
+            }
+            4 => {
+                let m = log_selector(&mut r);
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[("query", &m), ("start", &start), ("end", &end)],
+                    "/loki/api/v1/index/stats",
+                )
+                .await;
+                assert_eq!(st, 200, "{m}: {v}");
+                assert!(
+                    v["entries"].as_u64().expect("entries") <= 4 * 120,
+                    "t{i} {m}: {v}"
+                );
+                counts[4] += 1;
+            }
+            _ => {
+                let m = log_selector(&mut r);
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[
+                        ("query", &m),
+                        ("start", &start),
+                        ("end", &end),
+                        ("targetLabels", "owner"),
+                    ],
+                    "/loki/api/v1/index/volume",
+                )
+                .await;
+                check_loki(i, &m, st, &v);
+                counts[5] += 1;
+            }
+        }
+    }
+    // Exact totals: each workspace holds 4 streams of 120 entries.
+    for (i, t) in tenants.iter().enumerate() {
+        let (_, v) = get(
+            &srv.url,
+            &t.report,
+            &[("query", "{app=~\".+\"}"), ("start", &start), ("end", &end)],
+            "/loki/api/v1/index/stats",
+        )
+        .await;
+        assert_eq!(v["entries"], 480, "t{i}: {v}");
+        assert_eq!(v["streams"], 4, "t{i}: {v}");
+    }
+    assert!(counts.iter().all(|&c| c > 40), "{counts:?}");
+    println!("random Loki isolation: 600 queries, by endpoint {counts:?}, zero foreign rows");
+}
