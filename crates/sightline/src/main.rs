@@ -1,8 +1,10 @@
 //! The `sightline` binary: the server (`serve`) and the admin commands that
-//! talk to a running server over its admin API.
+//! talk to a running server over its admin API, and `logs query`, which
+//! reads a workspace's logs over the Loki query API.
 
 mod client;
 mod config;
+mod logs;
 mod serve;
 
 use std::process::ExitCode;
@@ -79,6 +81,11 @@ enum Command {
         #[command(flatten)]
         conn: client::Conn,
     },
+    /// Queries a workspace's logs with LogQL (as Loki's logcli does).
+    Logs {
+        #[command(subcommand)]
+        cmd: logs::LogsCmd,
+    },
 }
 
 fn main() -> ExitCode {
@@ -104,6 +111,7 @@ fn main() -> ExitCode {
             Command::Service { cmd, conn } => client::entity("services", cmd, conn).await,
             Command::Audit { cmd, conn } => client::audit(cmd, conn).await,
             Command::Token { cmd, conn } => client::token(cmd, conn).await,
+            Command::Logs { cmd } => logs::run(cmd).await,
         }
     });
     match res {

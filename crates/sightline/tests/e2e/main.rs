@@ -8,6 +8,7 @@ mod crash;
 mod grafana_api;
 mod harness;
 mod isolation;
+mod logs_cli;
 mod loki;
 mod oracle;
 mod random_isolation;
