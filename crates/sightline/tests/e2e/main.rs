@@ -8,6 +8,7 @@ mod crash;
 mod grafana_api;
 mod harness;
 mod isolation;
+mod logql_semantics;
 mod logs_cli;
 mod loki;
 mod oracle;
