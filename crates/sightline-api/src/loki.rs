@@ -2,5 +2,8 @@
 //! Grafana's Loki data source and Loki's clients call, answered in Loki's
 //! shapes and wording.
 
+mod encode;
+mod params;
 pub(crate) mod push;
 pub(crate) mod query;
+mod volume;

@@ -15,8 +15,8 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use sightline_core::Labels;
 use sightline_core::gofmt::format_f;
+use sightline_core::{Labels, Signal};
 use sightline_eval::Value;
 
 use crate::params::{MAX_TIME_MS, MIN_TIME_MS, Params};
@@ -55,7 +55,7 @@ impl Serialize for Point {
     }
 }
 
-struct LabelMap<'a>(&'a Labels);
+pub(crate) struct LabelMap<'a>(pub(crate) &'a Labels);
 
 impl Serialize for LabelMap<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -210,7 +210,7 @@ pub async fn labels(
         let (start, end) = bounds(&p)?;
         let mut names = s
             .engine
-            .label_names(tenant, &p.matchers()?, start, end)
+            .label_names(tenant, Signal::Metrics, &p.matchers()?, start, end)
             .await?;
         if let Some(n) = limit(&p)? {
             names.truncate(n);
@@ -232,7 +232,7 @@ pub async fn label_values(
         let (start, end) = bounds(&p)?;
         let mut values = s
             .engine
-            .label_values(tenant, &name, &p.matchers()?, start, end)
+            .label_values(tenant, Signal::Metrics, &name, &p.matchers()?, start, end)
             .await?;
         if let Some(n) = limit(&p)? {
             values.truncate(n);
@@ -255,7 +255,10 @@ pub async fn series(
             return Err(ApiError::BadData("no match[] parameter provided".into()));
         }
         let (start, end) = bounds(&p)?;
-        let mut list = s.engine.series(tenant, &sets, start, end).await?;
+        let mut list = s
+            .engine
+            .series(tenant, Signal::Metrics, &sets, start, end)
+            .await?;
         if let Some(n) = limit(&p)? {
             list.truncate(n);
         }
@@ -288,7 +291,14 @@ pub async fn metadata(
         } else {
             Some(
                 s.engine
-                    .label_values(tenant, "__name__", &[], MIN_TIME_MS, MAX_TIME_MS)
+                    .label_values(
+                        tenant,
+                        Signal::Metrics,
+                        "__name__",
+                        &[],
+                        MIN_TIME_MS,
+                        MAX_TIME_MS,
+                    )
                     .await?
                     .into_iter()
                     .collect(),

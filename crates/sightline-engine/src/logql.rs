@@ -3,16 +3,15 @@
 //! head, archive and ClickHouse), then evaluated by `sightline-logeval` on
 //! a blocking thread within the query's time.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use sightline_core::{Direction, Labels, Matcher, Signal};
+use sightline_core::{Direction, Matcher};
 use sightline_eval::Value;
 use sightline_logeval::query::{
     LogParams, MetricParams, OutStream, QueryError, eval_logs, eval_metric, metric_reads,
 };
 use sightline_logql::ast::{Expr, LogExpr, Stage};
-use sightline_plan::{ReadScope, Selection, StorageTier};
+use sightline_plan::{ReadScope, StorageTier};
 
 use crate::{Engine, EngineError};
 
@@ -153,82 +152,5 @@ impl Engine {
     ) -> Result<Vec<sightline_core::LogStream>, EngineError> {
         let sel = scope.select_logs(matchers, start_ns, end_ns)?;
         Ok(StorageTier::select_logs(self, &sel).await?)
-    }
-
-    /// The label sets of the scope's log streams matching any of
-    /// `match_sets` (every stream when empty) with an entry in
-    /// `[start, end]` (milliseconds).
-    pub async fn log_series(
-        &self,
-        scope: &ReadScope,
-        match_sets: &[Vec<Matcher>],
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Result<Vec<Labels>, EngineError> {
-        let mut out = BTreeSet::new();
-        for sel in self.log_selections(scope, match_sets, start_ms, end_ms)? {
-            out.extend(StorageTier::series(self, &sel).await?);
-            if out.len() > self.cfg.limits.max_series {
-                return Err(EngineError::Execution(format!(
-                    "the match matched more than the limit of {} streams",
-                    self.cfg.limits.max_series
-                )));
-            }
-        }
-        Ok(out.into_iter().collect())
-    }
-
-    /// Label names of the scope's log streams (see [`Engine::log_series`]).
-    pub async fn log_label_names(
-        &self,
-        scope: &ReadScope,
-        match_sets: &[Vec<Matcher>],
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Result<Vec<String>, EngineError> {
-        let mut names = BTreeSet::new();
-        for sel in self.log_selections(scope, match_sets, start_ms, end_ms)? {
-            names.extend(StorageTier::label_names(self, &sel).await?);
-        }
-        Ok(names.into_iter().collect())
-    }
-
-    /// Values of one label among the scope's log streams.
-    pub async fn log_label_values(
-        &self,
-        scope: &ReadScope,
-        name: &str,
-        match_sets: &[Vec<Matcher>],
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Result<Vec<String>, EngineError> {
-        sightline_plan::check_label_name(name)?;
-        let mut values = BTreeSet::new();
-        for sel in self.log_selections(scope, match_sets, start_ms, end_ms)? {
-            values.extend(StorageTier::label_values(self, &sel, name).await?);
-        }
-        Ok(values.into_iter().collect())
-    }
-
-    fn log_selections(
-        &self,
-        scope: &ReadScope,
-        match_sets: &[Vec<Matcher>],
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Result<Vec<Selection>, EngineError> {
-        let all = [Vec::new()];
-        let sets: &[Vec<Matcher>] = if match_sets.is_empty() {
-            &all
-        } else {
-            match_sets
-        };
-        sets.iter()
-            .map(|m| {
-                scope
-                    .select_signal(Signal::Logs, m.clone(), start_ms, end_ms)
-                    .map_err(Into::into)
-            })
-            .collect()
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sightline_core::{Labels, Matcher};
+use sightline_core::{Labels, Matcher, Signal};
 use sightline_eval::{Annotation, AnnotationKind, EvalError, QueryOptions, Value};
 use sightline_plan::{PlanLimits, ReadScope, Selection, StorageTier};
 use sightline_promql::ast::Expr;
@@ -218,21 +218,28 @@ impl Engine {
         Ok(a)
     }
 
-    /// The label sets of the scope's series that match any of `match_sets`
-    /// (all series when `match_sets` is empty) within `[start, end]`.
+    /// The label sets of the scope's series of `signal` (log streams for
+    /// logs) that match any of `match_sets` (all of them when
+    /// `match_sets` is empty) within `[start, end]`.
     pub async fn series(
         &self,
         scope: &ReadScope,
+        signal: Signal,
         match_sets: &[Vec<Matcher>],
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<Labels>, EngineError> {
         let mut out = BTreeSet::new();
-        for sel in self.selections(scope, match_sets, start_ms, end_ms)? {
+        for sel in Self::selections(scope, signal, match_sets, start_ms, end_ms)? {
             out.extend(StorageTier::series(self, &sel).await?);
             if out.len() > self.cfg.limits.max_series {
+                let what = if signal == Signal::Logs {
+                    "streams"
+                } else {
+                    "series"
+                };
                 return Err(EngineError::Execution(format!(
-                    "the match matched more than the limit of {} series",
+                    "the match matched more than the limit of {} {what}",
                     self.cfg.limits.max_series
                 )));
             }
@@ -240,17 +247,19 @@ impl Engine {
         Ok(out.into_iter().collect())
     }
 
-    /// Label names in use by the matching series: from the head's and the
-    /// archive's series, and computed by ClickHouse for its own.
+    /// Label names in use by the matching series (see [`Engine::series`]):
+    /// from the head's and the archive's, and computed by ClickHouse for
+    /// its own.
     pub async fn label_names(
         &self,
         scope: &ReadScope,
+        signal: Signal,
         match_sets: &[Vec<Matcher>],
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<String>, EngineError> {
         let mut names = BTreeSet::new();
-        for sel in self.selections(scope, match_sets, start_ms, end_ms)? {
+        for sel in Self::selections(scope, signal, match_sets, start_ms, end_ms)? {
             names.extend(StorageTier::label_names(self, &sel).await?);
         }
         Ok(names.into_iter().collect())
@@ -260,6 +269,7 @@ impl Engine {
     pub async fn label_values(
         &self,
         scope: &ReadScope,
+        signal: Signal,
         name: &str,
         match_sets: &[Vec<Matcher>],
         start_ms: i64,
@@ -267,17 +277,17 @@ impl Engine {
     ) -> Result<Vec<String>, EngineError> {
         sightline_plan::check_label_name(name)?;
         let mut values = BTreeSet::new();
-        for sel in self.selections(scope, match_sets, start_ms, end_ms)? {
+        for sel in Self::selections(scope, signal, match_sets, start_ms, end_ms)? {
             values.extend(StorageTier::label_values(self, &sel, name).await?);
         }
         Ok(values.into_iter().collect())
     }
 
-    /// One selection per match set (a match-everything one when there is
-    /// none).
+    /// One selection of `signal` per match set (a match-everything one
+    /// when there is none).
     fn selections(
-        &self,
         scope: &ReadScope,
+        signal: Signal,
         match_sets: &[Vec<Matcher>],
         start_ms: i64,
         end_ms: i64,
@@ -291,7 +301,7 @@ impl Engine {
         sets.iter()
             .map(|m| {
                 scope
-                    .select(m.clone(), start_ms, end_ms)
+                    .select_signal(signal, m.clone(), start_ms, end_ms)
                     .map_err(Into::into)
             })
             .collect()

@@ -79,7 +79,7 @@ fn batch(names: &[&str], t: i64) -> WriteBatch {
 async fn stored(engine: &Engine, tenant: &str) -> Vec<Labels> {
     let scope = ReadScope::tenant(TenantId::new(tenant).expect("tenant"));
     engine
-        .series(&scope, &[], 0, 1_000_000)
+        .series(&scope, sightline_core::Signal::Metrics, &[], 0, 1_000_000)
         .await
         .expect("series")
 }

@@ -189,12 +189,24 @@ impl ReadScope {
     /// A metrics selection of this scope: `matchers` and the scope's own.
     pub fn select(
         &self,
+        matchers: Vec<Matcher>,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Selection, PlanError> {
+        self.select_signal(Signal::Metrics, matchers, start_ms, end_ms)
+    }
+
+    /// A selection of `signal` in this scope: `matchers` and the scope's
+    /// own.
+    pub fn select_signal(
+        &self,
+        signal: Signal,
         mut matchers: Vec<Matcher>,
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Selection, PlanError> {
         matchers.extend(self.required.iter().cloned());
-        Selection::new(self.tenant.clone(), matchers, start_ms, end_ms)
+        Selection::for_signal(self.tenant.clone(), signal, matchers, start_ms, end_ms)
     }
 }
 

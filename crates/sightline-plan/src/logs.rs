@@ -106,19 +106,6 @@ fn ms_cover(start_ns: i64, end_ns: i64) -> (i64, i64) {
 }
 
 impl ReadScope {
-    /// A selection of `signal` in this scope: `matchers` and the scope's
-    /// own.
-    pub fn select_signal(
-        &self,
-        signal: Signal,
-        mut matchers: Vec<Matcher>,
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Result<Selection, PlanError> {
-        matchers.extend(self.required().iter().cloned());
-        Selection::for_signal(self.tenant_id().clone(), signal, matchers, start_ms, end_ms)
-    }
-
     /// A read of this scope's log entries in `[start_ns, end_ns)`, newest
     /// first, with no line filters and no limit.
     pub fn select_logs(

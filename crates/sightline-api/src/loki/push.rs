@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use sightline_gateway::Refusal;
 use sightline_ingest::loki_push::{self, Inflate};
 
+use super::params::now_ns;
 use crate::{AppState, Scope};
 
 /// Loki's push answers are plain text ending in a newline.
@@ -156,13 +157,6 @@ fn group(problems: Vec<String>) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-        .unwrap_or_default()
 }
 
 /// A refusal as Loki's push answers: plain text, the status of its kind,
