@@ -15,16 +15,16 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStoreExt, PutPayload};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 use sightline_core::time::DAY_NS;
 use sightline_core::{Direction, Labels, LogEntry, LogStream, Signal, TenantId, matches_all};
 use sightline_plan::{LogSelection, Selection};
 use sightline_sql::{DataFusionDialect, logs};
 
 use crate::read::Table;
-use crate::schema::{ROWS_PER_BATCH, dictionary_col, encode_labels, parse_labels};
+use crate::schema::{
+    HourlyWriter, ROWS_PER_BATCH, RowBatch, dictionary_col, encode_labels, parse_labels,
+    tenant_column,
+};
 use crate::{Archive, ArchiveError};
 
 /// The log rows' columns, as `sightline-sql`'s DataFusion dialect names
@@ -231,38 +231,17 @@ fn encode(
         }
     }
     parts.sort_by(|a, b| a.0.cmp(&b.0).then(day[a.1].id.cmp(&day[b.1].id)));
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(ROWS_PER_BATCH))
-        .build();
     let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, schema.clone(), Some(props))?;
-    let mut rows = 0;
-    let mut batch = Rows::default();
-    let mut current_hour = None;
+    let mut w = HourlyWriter::<Rows>::new(&mut buf, schema, tenant, None)?;
     for (hour, i, range) in parts {
-        if current_hour.is_some_and(|h| h != hour) {
-            if batch.len() > 0 {
-                rows += batch.len();
-                w.write(&std::mem::take(&mut batch).finish(&schema, tenant)?)?;
-            }
-            w.flush()?;
-        }
-        current_hour = Some(hour);
+        w.hour(hour)?;
         let s = &day[i];
         for e in &s.entries[range] {
-            batch.push(s, e)?;
-            if batch.len() >= ROWS_PER_BATCH || batch.bytes >= BYTES_PER_BATCH {
-                rows += batch.len();
-                w.write(&std::mem::take(&mut batch).finish(&schema, tenant)?)?;
-            }
+            w.batch().push(s, e)?;
+            w.pushed()?;
         }
     }
-    if batch.len() > 0 {
-        rows += batch.len();
-        w.write(&batch.finish(&schema, tenant)?)?;
-    }
-    w.close()?;
+    let rows = w.close()?;
     Ok((buf, rows))
 }
 
@@ -278,10 +257,6 @@ struct Rows {
 }
 
 impl Rows {
-    fn len(&self) -> usize {
-        self.ts.len()
-    }
-
     fn push(&mut self, s: &DayStream, e: &LogEntry) -> Result<(), ArchiveError> {
         let md = encode_labels(&e.metadata)?;
         self.bytes += e.line.len() + md.len();
@@ -292,19 +267,24 @@ impl Rows {
         self.metadata.append_value(md);
         Ok(())
     }
+}
+
+impl RowBatch for Rows {
+    fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    fn full(&self) -> bool {
+        self.ts.len() >= ROWS_PER_BATCH || self.bytes >= BYTES_PER_BATCH
+    }
 
     fn finish(
         mut self,
         schema: &SchemaRef,
         tenant: &TenantId,
     ) -> Result<RecordBatch, ArchiveError> {
-        let n = self.ts.len();
-        let mut tenants = StringDictionaryBuilder::<Int32Type>::new();
-        for _ in 0..n {
-            tenants.append_value(tenant.as_str());
-        }
         let cols: Vec<ArrayRef> = vec![
-            Arc::new(tenants.finish()),
+            tenant_column(tenant, self.ts.len()),
             Arc::new(UInt64Array::from(self.ids)),
             Arc::new(self.labels.finish()),
             Arc::new(Int64Array::from(self.ts)),

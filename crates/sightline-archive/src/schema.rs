@@ -7,9 +7,14 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, DictionaryArray, Int32Array, RecordBatch, StringArray};
+use arrow::array::{
+    Array, ArrayRef, DictionaryArray, Int32Array, RecordBatch, StringArray, StringDictionaryBuilder,
+};
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
-use sightline_core::Labels;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use sightline_core::{Labels, TenantId};
 
 use crate::ArchiveError;
 
@@ -64,4 +69,102 @@ pub(crate) fn dictionary_col(
         return Err(ArchiveError::Corrupt(format!("column {i} has nulls")));
     }
     Ok((d.keys(), values))
+}
+
+/// The `tenant` column of `n` rows: one dictionary value.
+pub(crate) fn tenant_column(tenant: &TenantId, n: usize) -> ArrayRef {
+    let mut b = StringDictionaryBuilder::<Int32Type>::new();
+    for _ in 0..n {
+        b.append_value(tenant.as_str());
+    }
+    Arc::new(b.finish())
+}
+
+/// The columns of one record batch under construction, for
+/// [`HourlyWriter`].
+pub(crate) trait RowBatch: Default {
+    fn len(&self) -> usize;
+    /// Whether the batch should be written now (rows or bytes).
+    fn full(&self) -> bool;
+    fn finish(self, schema: &SchemaRef, tenant: &TenantId) -> Result<RecordBatch, ArchiveError>;
+}
+
+/// A Parquet file written in row groups that never span two hours (or
+/// whatever unit the caller's `hour` numbers are in), from record
+/// batches of at most [`ROWS_PER_BATCH`] rows: the layout both signals'
+/// files share, so that row-group statistics prune a window by time.
+pub(crate) struct HourlyWriter<'a, B: RowBatch> {
+    w: ArrowWriter<&'a mut Vec<u8>>,
+    schema: SchemaRef,
+    tenant: &'a TenantId,
+    batch: B,
+    hour: Option<i64>,
+    rows: usize,
+}
+
+impl<'a, B: RowBatch> HourlyWriter<'a, B> {
+    /// `dictionary_page_bytes`: room for every distinct value of a
+    /// dictionary column, when the default is too small.
+    pub(crate) fn new(
+        buf: &'a mut Vec<u8>,
+        schema: SchemaRef,
+        tenant: &'a TenantId,
+        dictionary_page_bytes: Option<usize>,
+    ) -> Result<Self, ArchiveError> {
+        let mut props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_max_row_group_row_count(Some(ROWS_PER_BATCH));
+        if let Some(n) = dictionary_page_bytes {
+            props = props.set_dictionary_page_size_limit(n);
+        }
+        let w = ArrowWriter::try_new(buf, schema.clone(), Some(props.build()))?;
+        Ok(HourlyWriter {
+            w,
+            schema,
+            tenant,
+            batch: B::default(),
+            hour: None,
+            rows: 0,
+        })
+    }
+
+    /// The rows that follow belong to `hour`: a new hour closes the row
+    /// group.
+    pub(crate) fn hour(&mut self, hour: i64) -> Result<(), ArchiveError> {
+        if self.hour.is_some_and(|h| h != hour) {
+            self.write_batch()?;
+            self.w.flush()?;
+        }
+        self.hour = Some(hour);
+        Ok(())
+    }
+
+    /// The batch to push rows into; call [`HourlyWriter::pushed`] after.
+    pub(crate) fn batch(&mut self) -> &mut B {
+        &mut self.batch
+    }
+
+    /// Writes the batch once it is full.
+    pub(crate) fn pushed(&mut self) -> Result<(), ArchiveError> {
+        if self.batch.full() {
+            self.write_batch()?;
+        }
+        Ok(())
+    }
+
+    fn write_batch(&mut self) -> Result<(), ArchiveError> {
+        if self.batch.len() > 0 {
+            self.rows += self.batch.len();
+            let b = std::mem::take(&mut self.batch).finish(&self.schema, self.tenant)?;
+            self.w.write(&b)?;
+        }
+        Ok(())
+    }
+
+    /// Finishes the file; returns its row count.
+    pub(crate) fn close(mut self) -> Result<usize, ArchiveError> {
+        self.write_batch()?;
+        self.w.close()?;
+        Ok(self.rows)
+    }
 }

@@ -10,13 +10,12 @@ use arrow::array::{
 use arrow::datatypes::{Int32Type, SchemaRef};
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStoreExt, PutPayload};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 use sightline_core::time::{DAY_MS, utc_date};
 use sightline_core::{Labels, Sample, TenantId};
 
-use crate::schema::{ROW_GROUP_SPAN_MS, ROWS_PER_BATCH, encode_labels};
+use crate::schema::{
+    HourlyWriter, ROW_GROUP_SPAN_MS, ROWS_PER_BATCH, RowBatch, encode_labels, tenant_column,
+};
 use crate::{Archive, ArchiveError};
 
 impl Archive {
@@ -131,44 +130,21 @@ fn encode_parquet(
             .then(x.name.cmp(&y.name))
             .then(x.id.cmp(&y.id))
     });
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(ROWS_PER_BATCH))
-        // Room for every distinct label set of a day in the dictionary.
-        .set_dictionary_page_size_limit(64 << 20)
-        .build();
     let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, schema.clone(), Some(props))?;
-    let mut rows = 0;
-    let mut batch = BatchBuilder::default();
-    let mut current_hour = None;
+    // Room for every distinct label set of a day in the dictionary.
+    let mut w = HourlyWriter::<BatchBuilder>::new(&mut buf, schema, tenant, Some(64 << 20))?;
     for (hour, i, range) in parts {
-        if current_hour.is_some_and(|h| h != hour) {
-            // Close the row group at the hour boundary.
-            if batch.len() > 0 {
-                rows += batch.len();
-                w.write(&std::mem::take(&mut batch).finish(&schema, tenant)?)?;
-            }
-            w.flush()?;
-        }
-        current_hour = Some(hour);
+        w.hour(hour)?;
         let s = &day[i];
         let mut rest = &s.samples[range];
         while !rest.is_empty() {
-            let n = rest.len().min(ROWS_PER_BATCH - batch.len());
-            batch.push(s, &rest[..n]);
+            let n = rest.len().min(ROWS_PER_BATCH - w.batch().len());
+            w.batch().push(s, &rest[..n]);
             rest = &rest[n..];
-            if batch.len() == ROWS_PER_BATCH {
-                rows += batch.len();
-                w.write(&std::mem::take(&mut batch).finish(&schema, tenant)?)?;
-            }
+            w.pushed()?;
         }
     }
-    if batch.len() > 0 {
-        rows += batch.len();
-        w.write(&batch.finish(&schema, tenant)?)?;
-    }
-    w.close()?;
+    let rows = w.close()?;
     Ok((buf, rows))
 }
 
@@ -183,10 +159,6 @@ struct BatchBuilder {
 }
 
 impl BatchBuilder {
-    fn len(&self) -> usize {
-        self.ts.len()
-    }
-
     fn push(&mut self, s: &DaySeries, samples: &[Sample]) {
         for x in samples {
             self.ids.push(s.id);
@@ -196,19 +168,24 @@ impl BatchBuilder {
             self.vs.push(x.v);
         }
     }
+}
+
+impl RowBatch for BatchBuilder {
+    fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    fn full(&self) -> bool {
+        self.ts.len() >= ROWS_PER_BATCH
+    }
 
     fn finish(
         mut self,
         schema: &SchemaRef,
         tenant: &TenantId,
     ) -> Result<RecordBatch, ArchiveError> {
-        let n = self.ts.len();
-        let mut tenants = StringDictionaryBuilder::<Int32Type>::new();
-        for _ in 0..n {
-            tenants.append_value(tenant.as_str());
-        }
         let cols: Vec<ArrayRef> = vec![
-            Arc::new(tenants.finish()),
+            tenant_column(tenant, self.ts.len()),
             Arc::new(UInt64Array::from(self.ids)),
             Arc::new(self.names.finish()),
             Arc::new(self.labels.finish()),
