@@ -14,6 +14,17 @@ pub fn utc_date(t_ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
 /// Days since the epoch to (year, month, day), proleptic Gregorian.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -38,5 +49,15 @@ mod tests {
         assert_eq!(utc_date(-1), "1969-12-31");
         assert_eq!(utc_date(1_700_000_000_000), "2023-11-14");
         assert_eq!(utc_date(951_782_400_000), "2000-02-29");
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for z in (-800_000..800_000).step_by(997) {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z, "{y}-{m}-{d}");
+        }
+        assert_eq!(days_from_civil(2000, 2, 29), 11_016);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
     }
 }

@@ -26,7 +26,7 @@
 //! tests with visible consequences, see [`filter`].
 
 mod ansi;
-mod convert;
+pub(crate) mod convert;
 mod filter;
 mod format;
 mod ip;

@@ -26,6 +26,7 @@ mod funcs;
 mod gotime;
 mod lex;
 mod parse;
+mod strconv;
 mod value;
 
 #[cfg(test)]

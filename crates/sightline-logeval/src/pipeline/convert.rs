@@ -2,48 +2,13 @@
 //! (they become `__error_details__`): `strconv.ParseFloat`,
 //! `time.ParseDuration` and go-humanize's `ParseBytes`, plus Go's
 //! `strconv.Quote` used in those texts.
+//!
+//! Visible to the whole crate: the templates' `bytes` function is the same
+//! `ParseBytes`.
 
 use sightline_logql::literals::parse_go_duration;
 
-/// Go's `strconv.Quote`: double quotes, Go escapes, non-printable
-/// characters as `\x`, `\u` or `\U` escapes.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if is_go_printable(c) => out.push(c),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// An approximation of Go's `strconv.IsPrint` beyond ASCII: everything but
-/// controls, the replacement character's neighbours of the specials block
-/// and non-characters; exact for ASCII, the common case.
-fn is_go_printable(c: char) -> bool {
-    let u = c as u32;
-    !(c.is_control()
-        || (0xFFF9..=0xFFFB).contains(&u)
-        || u == 0xFEFF
-        || (0x2028..=0x2029).contains(&u)
-        || (0xE000..=0xF8FF).contains(&u))
-}
+pub use sightline_core::gofmt::quote as go_quote;
 
 /// Go's `strconv.ParseFloat(s, 64)`: the value, and the error text when
 /// the conversion failed. Out-of-range values give ±Inf *with* the error,
