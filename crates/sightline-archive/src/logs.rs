@@ -20,7 +20,7 @@ use sightline_core::{Direction, Labels, LogEntry, LogStream, Signal, TenantId, m
 use sightline_plan::{LogSelection, Selection};
 use sightline_sql::{DataFusionDialect, logs};
 
-use crate::read::Table;
+use crate::read::{Table, label_sets};
 use crate::schema::{
     HourlyWriter, ROWS_PER_BATCH, RowBatch, dictionary_col, encode_labels, parse_labels,
     tenant_column,
@@ -179,23 +179,7 @@ impl Archive {
     pub(crate) async fn log_streams(&self, sel: &Selection) -> Result<Vec<Labels>, ArchiveError> {
         let st = logs::streams(&DataFusionDialect, sel);
         let batches = self.run_on(&Self::logs_table(), sel, &st).await?;
-        let mut out = Vec::new();
-        for b in &batches {
-            let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
-            let col = col
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| ArchiveError::Corrupt("labels is not text".into()))?;
-            for i in 0..b.num_rows() {
-                let l = parse_labels(col.value(i))?;
-                if matches_all(sel.matchers(), &l) {
-                    out.push(l);
-                }
-            }
-        }
-        out.sort();
-        out.dedup();
-        Ok(out)
+        label_sets(&batches, sel.matchers())
     }
 }
 

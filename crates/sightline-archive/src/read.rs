@@ -222,27 +222,36 @@ impl Archive {
 
     /// The selection's label sets (see [`Archive::series`]).
     async fn series_of(&self, sel: &Selection) -> Result<Vec<Labels>, ArchiveError> {
-        let matchers = sel.matchers();
         // One column: the distinct labels.
+        let matchers = sel.matchers();
         let batches = self.run(sel, metrics::series(&DIALECT, sel)).await?;
-        let mut out = Vec::new();
-        for b in &batches {
-            let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
-            let col = col
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| ArchiveError::Corrupt("labels is not text".into()))?;
-            for i in 0..b.num_rows() {
-                let l = parse_labels(col.value(i))?;
-                if matches_all(matchers, &l) {
-                    out.push(l);
-                }
+        label_sets(&batches, matchers)
+    }
+}
+
+/// The distinct label sets in the first column (labels as JSON text) of
+/// `batches` that match `matchers`, sorted.
+pub(crate) fn label_sets(
+    batches: &[RecordBatch],
+    matchers: &[Matcher],
+) -> Result<Vec<Labels>, ArchiveError> {
+    let mut out = Vec::new();
+    for b in batches {
+        let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        let col = col
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| ArchiveError::Corrupt("labels is not text".into()))?;
+        for i in 0..b.num_rows() {
+            let l = parse_labels(col.value(i))?;
+            if matches_all(matchers, &l) {
+                out.push(l);
             }
         }
-        out.sort();
-        out.dedup();
-        Ok(out)
     }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// How the archive names itself in errors.

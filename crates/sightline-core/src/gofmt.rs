@@ -8,6 +8,12 @@
 //! Both print the shortest digits that parse back to the same float, and
 //! write `NaN`, `+Inf` and `-Inf` for the non-finite values and `-0` for
 //! negative zero.
+//!
+//! Also Go's `strconv.Quote` ([`quote`], [`quote_bytes`]), in which Go
+//! programs (Prometheus's and Loki's messages, Loki's label text) write
+//! strings.
+
+use std::fmt::Write as _;
 
 /// Go's `strconv.FormatFloat(v, 'f', -1, 64)`: the shortest round-trip
 /// digits, never in exponent form (`1e21` is `1000000000000000000000`,
@@ -277,4 +283,69 @@ mod tests {
             assert_eq!(g.to_bits(), v.to_bits(), "'g' of {:#x}", v.to_bits());
         }
     }
+}
+
+/// A double-quoted string with Go-style escapes, as `strconv.Quote` writes
+/// it.
+pub fn quote(s: &str) -> String {
+    quote_bytes(s.as_bytes())
+}
+
+/// Like [`quote`], for bytes that may not be valid UTF-8; invalid bytes
+/// are written as `\xNN`.
+pub fn quote_bytes(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len() + 2);
+    out.push('"');
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\u{7}' => out.push_str("\\a"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{b}' => out.push_str("\\v"),
+                c if is_printable(c) => out.push(c),
+                c if (c as u32) < 0x80 => {
+                    let _ = write!(out, "\\x{:02x}", c as u32);
+                }
+                c if (c as u32) < 0x10000 => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c => {
+                    let _ = write!(out, "\\U{:08x}", c as u32);
+                }
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An approximation of Go's `strconv.IsPrint`: graphic characters and the
+/// ASCII space.
+fn is_printable(c: char) -> bool {
+    if c == ' ' {
+        return true;
+    }
+    if c.is_control() || c.is_whitespace() {
+        return false;
+    }
+    !matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{feff}'
+            | '\u{e000}'..='\u{f8ff}'
+            | '\u{fff9}'..='\u{fffb}'
+    )
 }

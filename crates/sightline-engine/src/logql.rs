@@ -77,14 +77,7 @@ impl Engine {
         let work = async {
             match expr {
                 Expr::Log(log) => {
-                    let filters = log
-                        .stages
-                        .iter()
-                        .map_while(|s| match s {
-                            Stage::LineFilter(f) => Some(f.clone()),
-                            _ => None,
-                        })
-                        .collect();
+                    let filters = log.leading_line_filters();
                     // Every stage a line filter: each tier may stop at the
                     // limit (per stream; the global cut is made here).
                     let limit = only_literal_filters(&log)

@@ -84,26 +84,7 @@ pub(crate) fn labels_string(l: &Labels) -> String {
     s
 }
 
-/// Quotes a string as Go's `strconv.Quote` does for printable text.
-pub(crate) fn go_quote(v: &str) -> String {
-    let mut s = String::with_capacity(v.len() + 2);
-    s.push('"');
-    for ch in v.chars() {
-        match ch {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            '\n' => s.push_str("\\n"),
-            '\t' => s.push_str("\\t"),
-            '\r' => s.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                s.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => s.push(c),
-        }
-    }
-    s.push('"');
-    s
-}
+pub(crate) use sightline_core::gofmt::quote as go_quote;
 
 /// Go's `labels.FormatOpenMetricsFloat`: Go's `'g'` form
 /// ([`format_g`]), with `.0` appended to integral values.

@@ -197,7 +197,7 @@ pub fn decode_json(
                 // parse below, as it does in Loki.
                 let body: Vec<String> = pairs
                     .iter()
-                    .map(|(k, v)| format!("{k}={}", go_quote(v)))
+                    .map(|(k, v)| format!("{k}={}", sightline_core::gofmt::quote(v)))
                     .collect();
                 format!("{{{}}}", body.join(", "))
             }
@@ -270,26 +270,6 @@ pub fn decode_json(
         out.push(RawStream { labels, entries });
     }
     validate(tenant, out, limits, now_ns)
-}
-
-/// Go's `%q` of a string, which Loki uses to write JSON stream values as
-/// label text.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn validate(

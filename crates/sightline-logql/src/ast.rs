@@ -23,6 +23,20 @@ pub struct LogExpr {
     pub span: Span,
 }
 
+impl LogExpr {
+    /// The line filters before any other stage: what storage may apply
+    /// while it reads (the rest of the pipeline runs on what it returns).
+    pub fn leading_line_filters(&self) -> Vec<LineFilter> {
+        self.stages
+            .iter()
+            .map_while(|s| match s {
+                Stage::LineFilter(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// One stage of a log pipeline.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stage {

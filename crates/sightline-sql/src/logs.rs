@@ -8,7 +8,7 @@
 //! pattern filters stay with the evaluator, which applies every filter
 //! again, because SQL engines' regex dialects differ from Loki's.
 
-use sightline_core::{MatchOp, Matcher};
+use sightline_core::Matcher;
 use sightline_logql::ast::{FilterValue, LineFilterOp};
 use sightline_plan::{LogSelection, Selection};
 
@@ -96,19 +96,7 @@ fn push_stream_matchers(b: &mut Builder<'_>, matchers: &[Matcher]) {
         }) else {
             continue;
         };
-        let value = match m.op {
-            MatchOp::Regex | MatchOp::NotRegex => format!("^(?s:{})$", m.value),
-            MatchOp::Equal | MatchOp::NotEqual => m.value.clone(),
-        };
-        let v = b.bind(&format!("v{i}"), Param::Str(value));
-        let cond = match m.op {
-            MatchOp::Equal => format!("{column} = {v}"),
-            MatchOp::NotEqual => format!("{column} != {v}"),
-            MatchOp::Regex => d.regex_match(&column, &v),
-            MatchOp::NotRegex => format!("NOT {}", d.regex_match(&column, &v)),
-        };
-        b.push(" AND ");
-        b.push(&cond);
+        crate::metrics::push_matcher(b, i, &column, m);
     }
 }
 

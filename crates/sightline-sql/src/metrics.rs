@@ -59,20 +59,33 @@ fn push_matchers(b: &mut Builder<'_>, sel: &Selection) {
         };
         // `evaluates` admits label matchers only where labels can be read.
         let Some(column) = column else { continue };
-        let value = match m.op {
-            MatchOp::Regex | MatchOp::NotRegex => format!("^(?s:{})$", m.value),
-            MatchOp::Equal | MatchOp::NotEqual => m.value.clone(),
-        };
-        let v = b.bind(&format!("v{i}"), Param::Str(value));
-        let cond = match m.op {
-            MatchOp::Equal => format!("{column} = {v}"),
-            MatchOp::NotEqual => format!("{column} != {v}"),
-            MatchOp::Regex => d.regex_match(&column, &v),
-            MatchOp::NotRegex => format!("NOT {}", d.regex_match(&column, &v)),
-        };
-        b.push(" AND ");
-        b.push(&cond);
+        push_matcher(b, i, &column, m);
     }
+}
+
+/// ` AND <column> <op> <value>` for matcher number `i`, the value bound;
+/// regular expressions anchored as Prometheus anchors them
+/// (`^(?s:re)$`). Shared by every node that matches labels in SQL.
+pub(crate) fn push_matcher(
+    b: &mut Builder<'_>,
+    i: usize,
+    column: &str,
+    m: &sightline_core::Matcher,
+) {
+    let d = b.dialect();
+    let value = match m.op {
+        MatchOp::Regex | MatchOp::NotRegex => format!("^(?s:{})$", m.value),
+        MatchOp::Equal | MatchOp::NotEqual => m.value.clone(),
+    };
+    let v = b.bind(&format!("v{i}"), Param::Str(value));
+    let cond = match m.op {
+        MatchOp::Equal => format!("{column} = {v}"),
+        MatchOp::NotEqual => format!("{column} != {v}"),
+        MatchOp::Regex => d.regex_match(column, &v),
+        MatchOp::NotRegex => format!("NOT {}", d.regex_match(column, &v)),
+    };
+    b.push(" AND ");
+    b.push(&cond);
 }
 
 /// ` AND series_id IN (SELECT series_id FROM <series> WHERE tenant = …

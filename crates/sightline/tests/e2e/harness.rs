@@ -229,3 +229,40 @@ pub async fn metrics_text(url: &str) -> String {
         .await
         .expect("metrics text")
 }
+
+/// A Loki push entry at `ts_ns` with structured metadata.
+pub fn log_entry(
+    ts_ns: i64,
+    line: &str,
+    md: &[(&str, &str)],
+) -> sightline_ingest::loki_push::EntryAdapter {
+    use sightline_ingest::loki_push::{EntryAdapter, LabelPairAdapter};
+    EntryAdapter {
+        timestamp: Some(sightline_ingest::proto::loki_push::Timestamp {
+            seconds: ts_ns.div_euclid(1_000_000_000),
+            nanos: ts_ns.rem_euclid(1_000_000_000) as i32,
+        }),
+        line: line.into(),
+        structured_metadata: md
+            .iter()
+            .map(|(n, v)| LabelPairAdapter {
+                name: (*n).into(),
+                value: (*v).into(),
+            })
+            .collect(),
+        parsed: vec![],
+    }
+}
+
+/// A Loki push body as Promtail sends it: snappy-compressed protobuf.
+pub fn log_push_body(streams: Vec<sightline_ingest::loki_push::StreamAdapter>) -> Vec<u8> {
+    use prost::Message;
+    let raw = sightline_ingest::loki_push::PushRequest {
+        streams,
+        format: String::new(),
+    }
+    .encode_to_vec();
+    snap::raw::Encoder::new()
+        .compress_vec(&raw)
+        .expect("compresses")
+}

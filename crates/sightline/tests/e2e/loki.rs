@@ -7,41 +7,10 @@
 
 use std::io::Write;
 
-use prost::Message;
 use serde_json::{Value, json};
-use sightline_ingest::loki_push::{EntryAdapter, LabelPairAdapter, PushRequest, StreamAdapter};
-use sightline_ingest::proto::loki_push::Timestamp;
+use sightline_ingest::loki_push::StreamAdapter;
 
-use crate::harness::{Server, get, now_ms};
-
-fn entry(ts_ns: i64, line: &str, md: &[(&str, &str)]) -> EntryAdapter {
-    EntryAdapter {
-        timestamp: Some(Timestamp {
-            seconds: ts_ns.div_euclid(1_000_000_000),
-            nanos: ts_ns.rem_euclid(1_000_000_000) as i32,
-        }),
-        line: line.into(),
-        structured_metadata: md
-            .iter()
-            .map(|(n, v)| LabelPairAdapter {
-                name: (*n).into(),
-                value: (*v).into(),
-            })
-            .collect(),
-        parsed: vec![],
-    }
-}
-
-fn proto(streams: Vec<StreamAdapter>) -> Vec<u8> {
-    let raw = PushRequest {
-        streams,
-        format: String::new(),
-    }
-    .encode_to_vec();
-    snap::raw::Encoder::new()
-        .compress_vec(&raw)
-        .expect("compresses")
-}
+use crate::harness::{Server, get, log_entry as entry, log_push_body as proto, now_ms};
 
 /// POSTs a push body; returns status and text.
 async fn push(url: &str, token: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> (u16, String) {
