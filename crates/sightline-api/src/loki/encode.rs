@@ -124,7 +124,7 @@ pub(super) fn streams_json(streams: &[OutStream], categorized: bool) -> serde_js
                 None => groups.push((&s.stream, s.entries.iter().map(|e| (e, si)).collect())),
             }
         }
-        groups.sort_by(|a, b| a.0.cmp(b.0));
+        groups.sort_by_cached_key(|g| g.0.to_string());
         groups
             .into_iter()
             .map(|(labels, mut entries)| {

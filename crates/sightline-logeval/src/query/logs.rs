@@ -190,6 +190,8 @@ pub fn eval_logs(
             parsed: done.labels.parsed,
         });
     }
-    out.sort_by(|a, b| a.labels.cmp(&b.labels));
+    // Loki orders streams by their label text (`{a="1", b="2"}`), where
+    // `, ` sorts before `}`: `{app="web", level="x"}` before `{app="web"}`.
+    out.sort_by_cached_key(|s| s.labels.to_string());
     Ok(out)
 }

@@ -9,7 +9,7 @@
 use sightline_core::{LogStream, MatchOp, Matcher};
 use sightline_eval::{EvalError, QueryOptions, Queryable, Series, Value};
 use sightline_logql::ast::{
-    BinaryExpr, Grouping, LineFilter, MetricExpr, RangeAggregation, Stage, VectorOp,
+    BinaryExpr, Grouping, LineFilter, MetricExpr, RangeAggregation, VectorOp,
 };
 use sightline_promql::ast::VectorMatching;
 
@@ -75,16 +75,7 @@ pub fn metric_reads(e: &MetricExpr, p: &MetricParams) -> Vec<LeafRead> {
             let offset = ra.range.offset_ns;
             let lo = p.start_ns.saturating_sub(offset).saturating_sub(range);
             let hi = p.end_ns.saturating_sub(offset);
-            let line_filters = ra
-                .range
-                .log
-                .stages
-                .iter()
-                .map_while(|s| match s {
-                    Stage::LineFilter(f) => Some(f.clone()),
-                    _ => None,
-                })
-                .collect();
+            let line_filters = ra.range.log.leading_line_filters();
             LeafRead {
                 matchers: ra.range.log.matchers.clone(),
                 line_filters,
@@ -135,7 +126,14 @@ pub fn eval_metric(
     };
     let start_ms = p.start_ns.div_euclid(1_000_000);
     let v = if p.step_ns == 0 {
-        sightline_eval::eval_instant(&expr, start_ms, &opts, &store)?
+        let mut v = sightline_eval::eval_instant(&expr, start_ms, &opts, &store)?;
+        // Loki sorts an instant vector by labels unless the query sorts it.
+        if let Value::Vector(items) = &mut v
+            && !sorts(e)
+        {
+            items.sort_by(|a, b| a.labels.cmp(&b.labels));
+        }
+        v
     } else {
         sightline_eval::eval_range(
             &expr,
@@ -147,6 +145,19 @@ pub fn eval_metric(
         )?
     };
     Ok(v)
+}
+
+/// Whether `sort` or `sort_desc` appears anywhere in the query (Loki then
+/// keeps the evaluation's order).
+fn sorts(e: &MetricExpr) -> bool {
+    match e {
+        MetricExpr::Vector(v) => {
+            matches!(v.op, VectorOp::Sort | VectorOp::SortDesc) || sorts(&v.expr)
+        }
+        MetricExpr::Binary(b) => sorts(&b.lhs) || sorts(&b.rhs),
+        MetricExpr::LabelReplace(l) => sorts(&l.expr),
+        MetricExpr::Range(_) | MetricExpr::Literal { .. } | MetricExpr::VectorFn { .. } => false,
+    }
 }
 
 /// The precomputed range aggregations, as the evaluator reads them.
@@ -218,7 +229,7 @@ fn promql(e: &MetricExpr, out: &mut String, leaf: &mut usize) {
             promql(&l.expr, out, leaf);
             for s in [&l.dst, &l.replacement, &l.src, &l.regex] {
                 out.push_str(", ");
-                out.push_str(&quote(s));
+                out.push_str(&sightline_core::gofmt::quote(s));
             }
             out.push(')');
         }
@@ -274,25 +285,4 @@ fn number(v: f64) -> String {
     } else {
         format!("{v:?}")
     }
-}
-
-/// A Go double-quoted string.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

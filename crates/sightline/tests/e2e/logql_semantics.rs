@@ -10,21 +10,16 @@
 //! entry at push time) and `service_name` discovery on, as Sightline does.
 //! Times are offsets from a base minute about twenty minutes ago, so that
 //! metric range queries see Loki's step alignment on whole seconds.
-//!
-//! A case whose answer Sightline does not yet give carries a
-//! `known_difference` naming why: its answer is printed, not asserted.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use prost::Message;
 use serde_json::{Value, json};
 use sightline_clickhouse::ClickHouse;
 use sightline_clickhouse::testing::TestClickHouse;
-use sightline_ingest::loki_push::{EntryAdapter, LabelPairAdapter, PushRequest, StreamAdapter};
-use sightline_ingest::proto::loki_push::Timestamp;
+use sightline_ingest::loki_push::StreamAdapter;
 
-use crate::harness::{Server, Tenant, get, metrics_text, now_ms};
+use crate::harness::{Server, Tenant, get, log_entry, log_push_body, metrics_text, now_ms};
 
 // ---------------------------------------------------------------- data
 
@@ -164,42 +159,19 @@ fn base_ms() -> i64 {
 }
 
 fn push_body(base: i64, streams: Vec<Stream>) -> Vec<u8> {
-    let streams = streams
-        .into_iter()
-        .map(|(labels, entries)| StreamAdapter {
-            labels: labels.into(),
-            entries: entries
-                .into_iter()
-                .map(|(off, line, md)| {
-                    let ns = (base + off) * 1_000_000;
-                    EntryAdapter {
-                        timestamp: Some(Timestamp {
-                            seconds: ns.div_euclid(1_000_000_000),
-                            nanos: ns.rem_euclid(1_000_000_000) as i32,
-                        }),
-                        line: line.into(),
-                        structured_metadata: md
-                            .iter()
-                            .map(|(n, v)| LabelPairAdapter {
-                                name: (*n).into(),
-                                value: (*v).into(),
-                            })
-                            .collect(),
-                        parsed: vec![],
-                    }
-                })
-                .collect(),
-            hash: 0,
-        })
-        .collect();
-    let raw = PushRequest {
-        streams,
-        format: String::new(),
-    }
-    .encode_to_vec();
-    snap::raw::Encoder::new()
-        .compress_vec(&raw)
-        .expect("compresses")
+    log_push_body(
+        streams
+            .into_iter()
+            .map(|(labels, entries)| StreamAdapter {
+                labels: labels.into(),
+                entries: entries
+                    .into_iter()
+                    .map(|(off, line, md)| log_entry((base + off) * 1_000_000, line, md))
+                    .collect(),
+                hash: 0,
+            })
+            .collect(),
+    )
 }
 
 async fn push(url: &str, token: &str, body: Vec<u8>) {
@@ -262,7 +234,6 @@ struct Case {
     want: Want,
     /// The second workspace's answer when it is not the empty answer.
     other: Option<Want>,
-    known_difference: Option<&'static str>,
 }
 
 fn labels(base: Pairs, extra: &[(&str, &str)]) -> Labels {
@@ -314,17 +285,12 @@ fn case(feature: &'static str, query: &str, ask: Ask, want: Want) -> Case {
         ask,
         want,
         other: None,
-        known_difference: None,
     }
 }
 
 impl Case {
     fn other(mut self, w: Want) -> Case {
         self.other = Some(w);
-        self
-    }
-    fn known(mut self, why: &'static str) -> Case {
-        self.known_difference = Some(why);
         self
     }
 }
@@ -903,8 +869,7 @@ fn cases() -> Vec<Case> {
                 stream(labels(WORKER, D2_MD), &[(4000, D2)]),
                 stream(labels(WORKER, D1_MD), &[(2000, D1)]),
             ]),
-        )
-        .known(STREAM_ORDER),
+        ),
         // ------------------------------------------------ formatting
         case(
             "line_format",
@@ -997,8 +962,7 @@ fn cases() -> Vec<Case> {
                     &[(5000, B5)],
                 ),
             ]),
-        )
-        .known(STREAM_ORDER),
+        ),
         case(
             "drop/keep",
             r#"{app="web"} | json | keep level"#,
@@ -1010,19 +974,25 @@ fn cases() -> Vec<Case> {
                 stream(labels(&[("level", "warn")], &[]), &[(5000, B5)]),
             ]),
         ),
+        // A template that is exactly one field is read with
+        // LabelsBuilder.Get (Loki's `simpleKey`), which never sees the
+        // error labels: the line is empty.
         case(
             "__error__",
             r#"{app="web"} | json | __error__!="" | line_format "{{.__error__}}""#,
             LOG,
+            Want::Streams(vec![stream(labels(WEB, JSON_ERR), &[(4000, "")])]),
+        ),
+        // Any other template executes over LabelsBuilder.Map, which holds
+        // the error labels (appendErrors).
+        case(
+            "__error__",
+            r#"{app="web"} | json | __error__!="" | line_format "err={{.__error__}}""#,
+            LOG,
             Want::Streams(vec![stream(
                 labels(WEB, JSON_ERR),
-                &[(4000, "JSONParserErr")],
+                &[(4000, "err=JSONParserErr")],
             )]),
-        )
-        .known(
-            "`__error__` is not in the template data: Loki's LabelsBuilder.Map appends the \
-             error labels (appendErrors), so `{{.__error__}}` prints JSONParserErr; Sightline \
-             prints an empty line",
         ),
         // ------------------------------------------------ limit and direction
         case(
@@ -1074,27 +1044,8 @@ fn cases() -> Vec<Case> {
         ),
     ];
     v.extend(metric_cases());
-    for c in &mut v {
-        if let Want::Vector {
-            rows,
-            ordered: false,
-        } = &c.want
-            && rows.len() > 1
-            && c.known_difference.is_none()
-        {
-            c.known_difference = Some(VECTOR_ORDER);
-        }
-    }
     v
 }
-
-/// Differences of order only: the case is still checked, ignoring order.
-const ORDER_ONLY: &str = "order only: ";
-const VECTOR_ORDER: &str = "order only: an instant vector comes back in evaluation order, not \
-    sorted by labels as Loki's engine sorts it (docs/loki-semantics.md 1.6)";
-const STREAM_ORDER: &str = "order only: streams are ordered by their label pairs, not by the Go \
-    string order of Loki's label string `{a=\"1\", b=\"2\"}`, where `, ` sorts before `}` \
-    (logqlmodel.Streams.Less and the frontend's sort.Strings of the keys)";
 
 fn metric_cases() -> Vec<Case> {
     let web_latency = |f: &str| {
@@ -1848,7 +1799,7 @@ async fn check(
 }
 
 /// Runs the whole table against one server; panics listing every wrong
-/// answer that is not a known difference.
+/// wrong answer.
 async fn run_table(setup: &str, url: &str, a: &Tenant, b: &Tenant, base: i64) {
     let table = cases();
     let mut per_feature: BTreeMap<&str, usize> = BTreeMap::new();
@@ -1861,38 +1812,11 @@ async fn run_table(setup: &str, url: &str, a: &Tenant, b: &Tenant, base: i64) {
             ("second", &b.report, &other),
         ] {
             let res = check(url, token, case, want, base, true).await;
-            let order_only = case
-                .known_difference
-                .is_some_and(|w| w.starts_with(ORDER_ONLY));
-            let res = match res {
-                // An order-only difference must still hold the right rows.
-                Err(e) if order_only && !e.starts_with("(same rows") => {
-                    failures.push(format!(
-                        "[{setup}] {} ({who} workspace): {}\n  {e}",
-                        case.feature, case.query
-                    ));
-                    continue;
-                }
-                r => r,
-            };
-            match (res, case.known_difference) {
-                (Ok(()), Some(why)) if who == "first" => {
-                    eprintln!(
-                        "[{setup}] known difference now agrees ({who}): {} ({why})",
-                        case.query
-                    )
-                }
-                (Ok(()), _) => {}
-                (Err(e), Some(why)) => {
-                    eprintln!(
-                        "[{setup}] known difference ({who}): {}\n  {why}\n  {e}",
-                        case.query
-                    )
-                }
-                (Err(e), None) => failures.push(format!(
+            if let Err(e) = res {
+                failures.push(format!(
                     "[{setup}] {} ({who} workspace): {}\n  {e}",
                     case.feature, case.query
-                )),
+                ));
             }
         }
     }
