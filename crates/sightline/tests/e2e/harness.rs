@@ -31,52 +31,67 @@ pub struct Server {
 }
 
 impl Server {
+    /// Starts the server on a free port. A port found free can be taken by
+    /// another test before the server binds it: then it starts again on
+    /// another one. Any other early exit fails with the server's stderr.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
-        let port = free_port();
-        let url = format!("http://127.0.0.1:{port}");
         std::fs::create_dir_all(data_dir).expect("data dir");
-        let stdout_path = data_dir.join(format!("stdout-{port}.log"));
-        let stdout = std::fs::File::create(&stdout_path).expect("log file");
-        let stderr =
-            std::fs::File::create(data_dir.join(format!("stderr-{port}.log"))).expect("log file");
-        let child = Command::new(bin())
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .args(extra)
-            .env_remove("SIGHTLINE_CONFIG")
-            .stdout(Stdio::from(stdout))
-            .stderr(Stdio::from(stderr))
-            .spawn()
-            .expect("spawn sightline");
-        let mut s = Server {
-            child,
-            url,
-            data_dir: data_dir.to_path_buf(),
-            admin: String::new(),
-            stdout_path,
-        };
-        s.wait_ready();
-        // Only the first server on a shared control plane writes one.
-        s.admin = std::fs::read_to_string(data_dir.join("admin-token"))
-            .map(|t| t.trim().to_string())
-            .unwrap_or_default();
-        s
+        for _ in 0..5 {
+            let port = free_port();
+            let url = format!("http://127.0.0.1:{port}");
+            let stdout_path = data_dir.join(format!("stdout-{port}.log"));
+            let stderr_path = data_dir.join(format!("stderr-{port}.log"));
+            let stdout = std::fs::File::create(&stdout_path).expect("log file");
+            let stderr = std::fs::File::create(&stderr_path).expect("log file");
+            let child = Command::new(bin())
+                .arg("serve")
+                .arg("--data-dir")
+                .arg(data_dir)
+                .arg("--listen")
+                .arg(format!("127.0.0.1:{port}"))
+                .args(extra)
+                .env_remove("SIGHTLINE_CONFIG")
+                .stdout(Stdio::from(stdout))
+                .stderr(Stdio::from(stderr))
+                .spawn()
+                .expect("spawn sightline");
+            let mut s = Server {
+                child,
+                url,
+                data_dir: data_dir.to_path_buf(),
+                admin: String::new(),
+                stdout_path,
+            };
+            if let Err(status) = s.wait_ready() {
+                let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+                if log.contains("Address already in use") {
+                    continue;
+                }
+                let tail: Vec<&str> = log.lines().rev().take(20).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "sightline exited early with {status}; stderr ends:\n{}",
+                    tail.join("\n")
+                );
+            }
+            // Only the first server on a shared control plane writes one.
+            s.admin = std::fs::read_to_string(data_dir.join("admin-token"))
+                .map(|t| t.trim().to_string())
+                .unwrap_or_default();
+            return s;
+        }
+        panic!("no free loopback port stayed free long enough for sightline to bind it");
     }
 
-    fn wait_ready(&mut self) {
+    /// Waits for `/-/ready`; the exit status if the server stopped first.
+    fn wait_ready(&mut self) -> Result<(), std::process::ExitStatus> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
-                panic!(
-                    "sightline exited early with {status}; see {}",
-                    self.data_dir.display()
-                );
+                return Err(status);
             }
             if http_ok(&self.url, "/-/ready") {
-                return;
+                return Ok(());
             }
             assert!(Instant::now() < deadline, "sightline did not become ready");
             std::thread::sleep(Duration::from_millis(50));
