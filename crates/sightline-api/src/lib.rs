@@ -44,6 +44,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sightline_control::{ControlPlane, Need, Quotas, RateLimiter};
 use sightline_engine::Engine;
 use sightline_gateway::{Gateway, GatewayConfig};
+pub use loki::tail::TailLimits;
 pub use sightline_ingest::loki_push::PushLimits;
 use sightline_ingest::remote_write::DecodeLimits;
 
@@ -60,6 +61,8 @@ pub struct ApiConfig {
     pub gateway: GatewayConfig,
     /// Loki push's per-stream and per-entry limits.
     pub push_limits: PushLimits,
+    /// How many tails a workspace may hold open, and for how long.
+    pub tail: TailLimits,
 }
 
 impl Default for ApiConfig {
@@ -69,6 +72,7 @@ impl Default for ApiConfig {
             decode: DecodeLimits::default(),
             gateway: GatewayConfig::default(),
             push_limits: PushLimits::default(),
+            tail: TailLimits::default(),
         }
     }
 }
@@ -162,6 +166,7 @@ pub fn router(state: AppState) -> Router {
             get(lq::volume_range).post(lq::volume_range),
         )
         .route("/loki/api/v1/detected_fields", get(lq::not_supported))
+        .route("/loki/api/v1/tail", get(loki::tail::tail))
         .route("/loki/api/v2alpha/tail", get(lq::not_supported))
         .route_layer(axum::middleware::from_fn_with_state(
             (state.clone(), Need::Read),

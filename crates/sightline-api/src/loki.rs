@@ -6,4 +6,5 @@ mod encode;
 mod params;
 pub(crate) mod push;
 pub(crate) mod query;
+pub(crate) mod tail;
 mod volume;

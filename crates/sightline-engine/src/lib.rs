@@ -26,11 +26,13 @@ mod flush;
 mod logql;
 mod merge;
 mod query;
+mod tail;
 mod view;
 
 pub use error::EngineError;
 pub use logql::{LogqlAnswer, LogqlRequest, parse_logql};
 pub use query::{Answer, EngineConfig, QueryLimits};
+pub use tail::LogTail;
 pub use view::TierView;
 
 use std::collections::BTreeMap;

@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use crate::error::{IngestError, Overload};
 use crate::head::{Head, HeadData};
 use crate::record::{LogBatch, Record, WriteBatch};
+use crate::tail::{LogTaps, TailLimit, TailSubscription};
 use crate::wal::{self, SegmentWriter};
 
 /// Settings of the write path.
@@ -65,6 +66,7 @@ pub struct Ingestor {
     pending: Arc<AtomicUsize>,
     /// Bytes in WAL segments on disk.
     wal_bytes: Arc<AtomicU64>,
+    taps: Arc<LogTaps>,
     cfg: IngestorConfig,
 }
 
@@ -121,19 +123,24 @@ impl Ingestor {
         let writer = SegmentWriter::create(&cfg.wal_dir, next)?;
         let (tx, rx) = mpsc::channel();
         let pending = Arc::new(AtomicUsize::new(0));
-        let th_head = head.clone();
-        let th_pending = pending.clone();
         let th_cfg = cfg.clone();
-        let th_wal_bytes = wal_bytes.clone();
+        let taps = Arc::new(LogTaps::default());
+        let th = WriterShared {
+            head: head.clone(),
+            pending: pending.clone(),
+            wal_bytes: wal_bytes.clone(),
+            taps: taps.clone(),
+        };
         std::thread::Builder::new()
             .name("sightline-wal".into())
-            .spawn(move || writer_loop(rx, writer, th_head, th_pending, th_wal_bytes, th_cfg))?;
+            .spawn(move || writer_loop(rx, writer, th, th_cfg))?;
         Ok((
             Ingestor {
                 tx,
                 head,
                 pending,
                 wal_bytes,
+                taps,
                 cfg,
             },
             stats,
@@ -142,6 +149,16 @@ impl Ingestor {
 
     pub fn head(&self) -> &Arc<Head> {
         &self.head
+    }
+
+    /// Opens a live tail of `tenant`'s log records: each acknowledged
+    /// record from now on, in WAL order.
+    pub fn tail_logs(
+        &self,
+        tenant: &sightline_core::TenantId,
+        max_per_tenant: usize,
+    ) -> Result<TailSubscription, TailLimit> {
+        self.taps.subscribe(tenant, max_per_tenant)
     }
 
     /// Bytes in WAL segments on disk (not yet released).
@@ -247,14 +264,26 @@ impl Ingestor {
     }
 }
 
-fn writer_loop(
-    rx: mpsc::Receiver<Cmd>,
-    mut writer: SegmentWriter,
+/// What the WAL writer thread shares with the [`Ingestor`].
+struct WriterShared {
     head: Arc<Head>,
     pending: Arc<AtomicUsize>,
     wal_bytes: Arc<AtomicU64>,
+    taps: Arc<LogTaps>,
+}
+
+fn writer_loop(
+    rx: mpsc::Receiver<Cmd>,
+    mut writer: SegmentWriter,
+    shared: WriterShared,
     cfg: IngestorConfig,
 ) {
+    let WriterShared {
+        head,
+        pending,
+        wal_bytes,
+        taps,
+    } = shared;
     let mut buf: Vec<u8> = Vec::with_capacity(cfg.max_group_bytes);
     let mut group: Vec<(Record, Ack, usize)> = Vec::new();
     loop {
@@ -294,6 +323,9 @@ fn writer_loop(
                 Ok(()) => {
                     for (record, ack, size) in group.drain(..) {
                         head.apply_record(&record);
+                        if let Record::Logs(batch) = &record {
+                            taps.publish(batch);
+                        }
                         pending.fetch_sub(size, Ordering::SeqCst);
                         let _ = ack.send(Ok(()));
                     }

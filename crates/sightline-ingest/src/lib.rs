@@ -31,9 +31,11 @@ pub mod loki_push;
 pub mod proto;
 pub mod record;
 pub mod remote_write;
+pub mod tail;
 pub mod wal;
 
 pub use error::{IngestError, Overload};
 pub use head::{Head, HeadData, MemStream, MetricMetadata, TenantHead, TenantLogs};
 pub use ingestor::{Frozen, Ingestor, IngestorConfig};
 pub use record::{LogBatch, Record, SeriesRecord, WriteBatch};
+pub use tail::{DroppedEntry, LogTaps, TailLimit, TailSubscription};

@@ -109,6 +109,14 @@ pub struct ServeArgs {
     /// `reject_old_samples_max_age`; 0: no bound) [default: 604800].
     #[arg(long, env = "SIGHTLINE_LOG_MAX_AGE_SECS")]
     pub log_max_age_secs: Option<u64>,
+    /// Live tails a workspace may hold open at once (Loki's
+    /// `max_concurrent_tail_requests`) [default: 10].
+    #[arg(long, env = "SIGHTLINE_MAX_TAILS_PER_WORKSPACE")]
+    pub max_tails_per_workspace: Option<usize>,
+    /// Longest a live tail stays open, in seconds (Loki's
+    /// `tail_max_duration`) [default: 3600].
+    #[arg(long, env = "SIGHTLINE_TAIL_MAX_DURATION_SECS")]
+    pub tail_max_duration_secs: Option<u64>,
     /// More label keys whose values are redacted at ingest, comma-separated,
     /// beside the built-in password, secret, token, authorization, api_key,
     /// cookie and set-cookie.
@@ -167,6 +175,8 @@ pub struct FileConfig {
     pub head_max_log_bytes: Option<usize>,
     pub max_log_line_bytes: Option<usize>,
     pub log_max_age_secs: Option<u64>,
+    pub max_tails_per_workspace: Option<usize>,
+    pub tail_max_duration_secs: Option<u64>,
     pub redact_keys: Option<Vec<String>>,
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
@@ -203,6 +213,8 @@ pub struct Settings {
     pub max_log_line_bytes: usize,
     /// `None`: no bound.
     pub log_max_age_secs: Option<u64>,
+    pub max_tails_per_workspace: usize,
+    pub tail_max_duration_secs: u64,
     pub redact_keys: Vec<String>,
     /// The PEM files to serve TLS with; `None` serves plain HTTP.
     pub tls: Option<sightline_api::tls::TlsFiles>,
@@ -300,6 +312,15 @@ impl Settings {
                 0 => None,
                 n => Some(n),
             },
+            max_tails_per_workspace: a
+                .max_tails_per_workspace
+                .or(f.max_tails_per_workspace)
+                .unwrap_or(10),
+            tail_max_duration_secs: a
+                .tail_max_duration_secs
+                .or(f.tail_max_duration_secs)
+                .unwrap_or(3600)
+                .max(1),
             redact_keys: a.redact_keys.or(f.redact_keys).unwrap_or_default(),
             data_dir,
             listen: a

@@ -88,6 +88,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 }),
                 ..Default::default()
             },
+            tail: sightline_api::TailLimits {
+                max_per_workspace: s.max_tails_per_workspace,
+                max_duration: std::time::Duration::from_secs(s.tail_max_duration_secs),
+            },
             ..ApiConfig::default()
         },
     );

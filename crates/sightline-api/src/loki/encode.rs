@@ -196,3 +196,53 @@ pub(super) fn label_list(v: Vec<String>) -> Response {
         json(&serde_json::json!({"status": "success", "data": v}))
     }
 }
+
+/// A tail's entries, each its own stream object as Loki's tail sends them
+/// (`{"stream":{...},"values":[[ts, line]]}`), with their timestamps.
+pub(super) fn tail_entries(streams: &[OutStream], categorized: bool) -> Vec<(i64, serde_json::Value)> {
+    let mut out = Vec::new();
+    for s in streams {
+        let labels = if categorized { &s.stream } else { &s.labels };
+        let stream = serde_json::to_value(LabelMap(labels))
+            .unwrap_or_else(|_| serde_json::Value::Object(Default::default()));
+        for e in &s.entries {
+            let v = Value {
+                ts: e.ts_ns,
+                line: &e.line,
+                extra: categorized.then_some((&e.structured_metadata, &e.parsed)),
+            };
+            let value = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
+            out.push((
+                e.ts_ns,
+                serde_json::json!({"stream": stream.clone(), "values": [value]}),
+            ));
+        }
+    }
+    out
+}
+
+/// One tail message: its streams, the entries dropped since the last
+/// message (only when there are any) and the request's encoding flags.
+pub(super) fn tail_message(
+    streams: Vec<serde_json::Value>,
+    dropped: Vec<sightline_ingest::DroppedEntry>,
+    flags: &[String],
+) -> String {
+    let mut m = serde_json::Map::new();
+    m.insert("streams".into(), serde_json::Value::Array(streams));
+    if !dropped.is_empty() {
+        let d: Vec<serde_json::Value> = dropped
+            .iter()
+            .map(|d| {
+                let labels = serde_json::to_value(LabelMap(&d.labels))
+                    .unwrap_or_else(|_| serde_json::Value::Object(Default::default()));
+                serde_json::json!({"timestamp": d.ts_ns.to_string(), "labels": labels})
+            })
+            .collect();
+        m.insert("dropped_entries".into(), serde_json::Value::Array(d));
+    }
+    if !flags.is_empty() {
+        m.insert("encodingFlags".into(), serde_json::json!(flags));
+    }
+    serde_json::Value::Object(m).to_string()
+}

@@ -46,6 +46,12 @@ impl LokiError {
     }
 }
 
+impl std::fmt::Display for LokiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
 impl From<EngineError> for LokiError {
     fn from(e: EngineError) -> Self {
         let status = match &e {

@@ -281,3 +281,76 @@ pub fn log_push_body(streams: Vec<sightline_ingest::loki_push::StreamAdapter>) -
         .compress_vec(&raw)
         .expect("compresses")
 }
+
+/// A live tail's socket.
+pub type TailSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/loki/api/v1/tail` with `params` and a bearer token: the socket,
+/// or the status and body the server refused the upgrade with.
+pub async fn tail_connect(
+    url: &str,
+    token: &str,
+    params: &[(&str, &str)],
+) -> Result<TailSocket, (u16, String)> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let ws_url = format!(
+        "{}/loki/api/v1/tail?{query}",
+        url.replacen("http://", "ws://", 1)
+    );
+    let mut req = ws_url.into_client_request().expect("a tail request");
+    if !token.is_empty() {
+        req.headers_mut().insert(
+            "Authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            let status = resp.status().as_u16();
+            let body = resp
+                .body()
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            Err((status, body))
+        }
+        Err(e) => panic!("tail connection failed: {e}"),
+    }
+}
+
+/// What a tail sends next: a JSON message, a close with its code and
+/// reason, or nothing within `within`.
+#[derive(Debug)]
+pub enum TailEvent {
+    Message(Value),
+    Closed(u16, String),
+    Quiet,
+}
+
+pub async fn tail_next(ws: &mut TailSocket, within: Duration) -> TailEvent {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => return TailEvent::Quiet,
+            Ok(None) => return TailEvent::Closed(1006, String::new()),
+            Ok(Some(Err(e))) => return TailEvent::Closed(1006, e.to_string()),
+            Ok(Some(Ok(Message::Text(t)))) => {
+                return TailEvent::Message(serde_json::from_str(&t).expect("a JSON message"));
+            }
+            Ok(Some(Ok(Message::Close(f)))) => {
+                return match f {
+                    Some(f) => TailEvent::Closed(f.code.into(), f.reason.to_string()),
+                    None => TailEvent::Closed(1005, String::new()),
+                };
+            }
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}

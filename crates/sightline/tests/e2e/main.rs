@@ -11,6 +11,7 @@ mod isolation;
 mod logql_semantics;
 mod logs_cli;
 mod loki;
+mod loki_tail;
 mod oracle;
 mod random_isolation;
 mod security;

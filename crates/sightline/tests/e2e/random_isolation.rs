@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{Server, Tenant, get, now_ms, push, series, write_body};
+use crate::harness::{
+    Server, TailEvent, Tenant, get, now_ms, push, series, tail_connect, tail_next, write_body,
+};
 
 const TENANTS: usize = 4;
 const QUERIES: usize = 2_400;
@@ -424,6 +426,20 @@ async fn random_loki_queries_never_see_another_workspace() {
         assert!(Instant::now() < deadline, "no archive flush");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Live tails of random queries, two per workspace, opened before the
+    // newer half arrives: their history and live entries are their own.
+    let start = t0_ns.to_string();
+    let mut r = Rng(0x10c5_1234_abcd_0003);
+    let mut tails = Vec::new();
+    for (i, t) in tenants.iter().enumerate() {
+        for _ in 0..2 {
+            let q = format!("{}{}", log_selector(&mut r), log_pipeline(&mut r));
+            let ws = tail_connect(&srv.url, &t.report, &[("query", &q), ("start", &start)])
+                .await
+                .unwrap_or_else(|e| panic!("{q}: {e:?}"));
+            tails.push((i, q, ws));
+        }
+    }
     for (i, t) in tenants.iter().enumerate() {
         assert_eq!(
             push_logs(
@@ -435,7 +451,17 @@ async fn random_loki_queries_never_see_another_workspace() {
             204
         );
     }
-    let start = t0_ns.to_string();
+    let mut tailed = 0usize;
+    for (i, q, ws) in &mut tails {
+        while let TailEvent::Message(m) = tail_next(ws, Duration::from_millis(700)).await {
+            let streams = m["streams"].as_array().expect("streams");
+            tailed += streams.len();
+            let as_answer = serde_json::json!({"status": "success", "data": {"result": streams}});
+            check_loki(*i, &format!("tail {q}"), 200, &as_answer);
+        }
+    }
+    assert!(tailed > 0, "the tails received nothing");
+    drop(tails);
     let end = ((now + 1_000) * 1_000_000).to_string();
     let mut r = Rng(0x10c5_1234_abcd_0002);
     let mut counts = [0usize; 6];
@@ -584,5 +610,7 @@ async fn random_loki_queries_never_see_another_workspace() {
         assert_eq!(v["streams"], 4, "t{i}: {v}");
     }
     assert!(counts.iter().all(|&c| c > 40), "{counts:?}");
-    println!("random Loki isolation: 600 queries, by endpoint {counts:?}, zero foreign rows");
+    println!(
+        "random Loki isolation: 600 queries, by endpoint {counts:?}, and 8 tails ({tailed} entries), zero foreign rows"
+    );
 }
