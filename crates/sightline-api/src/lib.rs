@@ -39,12 +39,13 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
+use loki::detected as ld;
 use loki::query as lq;
+pub use loki::tail::TailLimits;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sightline_control::{ControlPlane, Need, Quotas, RateLimiter};
 use sightline_engine::Engine;
 use sightline_gateway::{Gateway, GatewayConfig};
-pub use loki::tail::TailLimits;
 pub use sightline_ingest::loki_push::PushLimits;
 use sightline_ingest::remote_write::DecodeLimits;
 
@@ -150,7 +151,7 @@ pub fn router(state: AppState) -> Router {
             "/loki/api/v1/index/stats",
             get(lq::index_stats).post(lq::index_stats),
         )
-        .route("/loki/api/v1/detected_labels", get(lq::detected_labels))
+        .route("/loki/api/v1/detected_labels", get(ld::detected_labels))
         .route(
             "/loki/api/v1/format_query",
             get(lq::format_query).post(lq::format_query),
@@ -165,7 +166,14 @@ pub fn router(state: AppState) -> Router {
             "/loki/api/v1/index/volume_range",
             get(lq::volume_range).post(lq::volume_range),
         )
-        .route("/loki/api/v1/detected_fields", get(lq::not_supported))
+        .route(
+            "/loki/api/v1/detected_fields",
+            get(ld::detected_fields_handler),
+        )
+        .route(
+            "/loki/api/v1/detected_field/{name}/values",
+            get(ld::detected_field_values_handler),
+        )
         .route("/loki/api/v1/tail", get(loki::tail::tail))
         .route("/loki/api/v2alpha/tail", get(lq::not_supported))
         .route_layer(axum::middleware::from_fn_with_state(

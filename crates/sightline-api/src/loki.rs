@@ -2,6 +2,7 @@
 //! Grafana's Loki data source and Loki's clients call, answered in Loki's
 //! shapes and wording.
 
+pub(crate) mod detected;
 mod encode;
 mod params;
 pub(crate) mod push;

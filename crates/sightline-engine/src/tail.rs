@@ -75,8 +75,16 @@ impl LogTail {
             })
             .collect();
         let (Some(lo), Some(hi)) = (
-            streams.iter().filter_map(|s| s.entries.first()).map(|e| e.ts_ns).min(),
-            streams.iter().filter_map(|s| s.entries.last()).map(|e| e.ts_ns).max(),
+            streams
+                .iter()
+                .filter_map(|s| s.entries.first())
+                .map(|e| e.ts_ns)
+                .min(),
+            streams
+                .iter()
+                .filter_map(|s| s.entries.last())
+                .map(|e| e.ts_ns)
+                .max(),
         ) else {
             return Ok(Vec::new());
         };

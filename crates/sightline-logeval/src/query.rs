@@ -8,10 +8,12 @@
 //! ([`metric_reads`], or the selector and window of a log query), reads
 //! them from storage through the tenant's scope, and hands the streams in.
 
+mod detected;
 mod logs;
 mod metric;
 mod range;
 
+pub use detected::{DetectedField, detected_field_values, detected_fields, field_type};
 pub use logs::{LogParams, OutEntry, OutStream, eval_logs};
 pub use metric::{LeafRead, MetricParams, eval_metric, metric_reads};
 

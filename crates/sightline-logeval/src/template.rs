@@ -32,6 +32,16 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+/// Whether Go's `strconv.ParseInt(v, 10, 64)` accepts `v`.
+pub(crate) fn go_parse_int10(v: &str) -> bool {
+    strconv::parse_int10(v).is_ok()
+}
+
+/// Whether Go's `time.ParseDuration` accepts `v`.
+pub(crate) fn go_parse_duration(v: &str) -> bool {
+    gotime::parse_duration(v).is_ok()
+}
+
 use std::collections::HashMap;
 
 /// Deepest nesting of parentheses and control structures the parser accepts

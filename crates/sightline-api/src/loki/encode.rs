@@ -199,7 +199,10 @@ pub(super) fn label_list(v: Vec<String>) -> Response {
 
 /// A tail's entries, each its own stream object as Loki's tail sends them
 /// (`{"stream":{...},"values":[[ts, line]]}`), with their timestamps.
-pub(super) fn tail_entries(streams: &[OutStream], categorized: bool) -> Vec<(i64, serde_json::Value)> {
+pub(super) fn tail_entries(
+    streams: &[OutStream],
+    categorized: bool,
+) -> Vec<(i64, serde_json::Value)> {
     let mut out = Vec::new();
     for s in streams {
         let labels = if categorized { &s.stream } else { &s.labels };

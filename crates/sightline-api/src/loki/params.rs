@@ -157,18 +157,31 @@ pub(super) fn parse_step(v: &str) -> Result<i64, LokiError> {
 }
 
 pub(super) fn parse_limit(p: &Params) -> Result<usize, LokiError> {
-    let Some(v) = p.get("limit").filter(|v| !v.is_empty()) else {
-        return Ok(DEFAULT_LIMIT);
+    parse_count("limit", p.get("limit"), DEFAULT_LIMIT)
+}
+
+/// A positive count parameter as Loki reads one (`value`, under the name
+/// `name` in the out-of-range message), `default` when absent or empty.
+pub(super) fn parse_count(
+    name: &str,
+    value: Option<&str>,
+    default: usize,
+) -> Result<usize, LokiError> {
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(default);
     };
-    let n: i64 = v
-        .parse()
-        .map_err(|_| LokiError::bad(format!("strconv.Atoi: parsing {v:?}: invalid syntax")))?;
+    let n: i64 = v.parse().map_err(|_| {
+        LokiError::bad(format!(
+            "strconv.Atoi: parsing {}: invalid syntax",
+            sightline_core::gofmt::quote(v)
+        ))
+    })?;
     if n <= 0 {
         return Err(LokiError::bad("limit must be a positive value"));
     }
     if n > i64::from(u32::MAX) {
         return Err(LokiError::bad(format!(
-            "limit value {n} is out of range [0, 4294967295]"
+            "{name} value {n} is out of range [0, 4294967295]"
         )));
     }
     Ok(n as usize)

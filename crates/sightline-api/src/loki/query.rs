@@ -1,8 +1,8 @@
 //! Loki's query endpoints: `query`, `query_range`, `labels`,
-//! `label/<name>/values`, `series`, `index/stats`, `detected_labels`,
-//! `format_query`, `status/buildinfo`, and the paths answered 404 so that
-//! Grafana falls back (`patterns`, `detected_fields`, `v2alpha/tail`);
-//! `index/volume` is in `volume.rs`. Answered in Loki's shapes
+//! `label/<name>/values`, `series`, `index/stats`, `format_query`,
+//! `status/buildinfo`, and the paths answered 404 so that Grafana falls
+//! back (`patterns`, `v2alpha/tail`); `index/volume` is in `volume.rs`,
+//! the detected labels and fields in `detected.rs`, `tail` in `tail.rs`. Answered in Loki's shapes
 //! (`encode.rs`) after Loki's parameter checks (`params.rs`); errors are
 //! plain text with the status of their kind, as Loki writes them; only
 //! `format_query` answers JSON.
@@ -235,62 +235,6 @@ pub async fn index_stats(
     r.unwrap_or_else(|e: LokiError| e.into_response())
 }
 
-/// `GET /loki/api/v1/detected_labels`: the matching streams' label names
-/// with their number of values, IDs-only labels left out as Loki does.
-pub async fn detected_labels(
-    State(s): State<AppState>,
-    Extension(scope): Extension<Scope>,
-    p: Params,
-) -> Response {
-    let r = async {
-        let read = scope.read()?;
-        let (start, end) = ms_bounds(&p)?;
-        let sets = selector_param(&p, "query")?;
-        let streams = s
-            .engine
-            .series(&read, Signal::Logs, &sets, start, end)
-            .await?;
-        let mut values: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
-            Default::default();
-        for l in &streams {
-            for x in l.iter() {
-                values.entry(&x.name).or_default().insert(&x.value);
-            }
-        }
-        let always = ["cluster", "namespace", "instance", "pod"];
-        let out: Vec<serde_json::Value> = values
-            .into_iter()
-            .filter(|(name, vals)| {
-                !vals.is_empty()
-                    && (always.contains(name)
-                        || is_boolean(vals)
-                        || !vals.iter().all(|v| looks_like_id(v)))
-            })
-            .map(|(name, vals)| serde_json::json!({"label": name, "cardinality": vals.len()}))
-            .collect();
-        Ok(json(&serde_json::json!({"detectedLabels": out})))
-    }
-    .await;
-    r.unwrap_or_else(|e: LokiError| e.into_response())
-}
-
-fn is_boolean(vals: &std::collections::BTreeSet<&str>) -> bool {
-    vals.len() <= 2 && vals.iter().all(|v| *v == "0" || *v == "1")
-}
-
-/// A number or a UUID.
-fn looks_like_id(v: &str) -> bool {
-    if v.parse::<f64>().is_ok() {
-        return true;
-    }
-    let b = v.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
 /// `GET|POST /loki/api/v1/format_query`: the canonical form, or Loki's
 /// JSON error.
 pub async fn format_query(Extension(_scope): Extension<Scope>, p: Params) -> Response {
@@ -326,7 +270,8 @@ pub async fn buildinfo() -> Response {
 
 /// Patterns are not detected by Sightline: 404 with an empty body, which
 /// Grafana's Logs Drilldown reads as "patterns not configured", as it does
-/// against a Loki without a pattern ingester.
+/// against a Loki without a pattern ingester; `v2alpha/tail` is not a path
+/// Loki has, and a 404 there sends Grafana's streaming to `v1/tail`.
 pub async fn not_supported() -> Response {
     StatusCode::NOT_FOUND.into_response()
 }

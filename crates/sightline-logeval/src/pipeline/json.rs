@@ -43,15 +43,30 @@ impl JsonParser {
     /// `JSONParserErr` with the scanner's message as details. False when
     /// an early label filter drops the line.
     pub fn process(&self, line: &str, lbs: &mut LabelsBuilder) -> bool {
+        self.process_capturing(line, lbs, None)
+    }
+
+    /// [`JsonParser::process`], also recording each label's JSON path
+    /// (the object keys leading to it, as written) in `paths`, as Loki's
+    /// parser does for detected fields.
+    pub fn process_capturing(
+        &self,
+        line: &str,
+        lbs: &mut LabelsBuilder,
+        paths: Option<&mut Vec<(String, Vec<String>)>>,
+    ) -> bool {
         if lbs.no_labels() {
             return true;
         }
         let mut prefix = String::new();
         let mut marks = Vec::new();
+        let mut keys = Vec::new();
         let mut walk = Flatten {
             lbs: &mut *lbs,
             prefix: &mut prefix,
             marks: &mut marks,
+            keys: &mut keys,
+            paths,
         };
         match object_each(line.as_bytes(), &mut walk) {
             Ok(()) | Err(JsonError::FoundAll) => true,
@@ -70,6 +85,10 @@ struct Flatten<'s> {
     prefix: &'s mut String,
     /// `prefix` lengths to return to when leaving each object.
     marks: &'s mut Vec<usize>,
+    /// The keys of the enclosing objects, as written.
+    keys: &'s mut Vec<String>,
+    /// Where each set label's path goes, when asked for.
+    paths: Option<&'s mut Vec<(String, Vec<String>)>>,
 }
 
 impl<'a> Visitor<'a> for Flatten<'_> {
@@ -80,6 +99,7 @@ impl<'a> Visitor<'a> for Flatten<'_> {
                 append_part(self.prefix, key);
                 if self.lbs.hints().should_extract_prefix(self.prefix) {
                     self.marks.push(mark);
+                    self.keys.push(key.to_string());
                     return Ok(true);
                 }
                 self.prefix.truncate(mark);
@@ -102,6 +122,7 @@ impl<'a> Visitor<'a> for Flatten<'_> {
     fn leave(&mut self) {
         if let Some(mark) = self.marks.pop() {
             self.prefix.truncate(mark);
+            self.keys.pop();
         }
     }
 }
@@ -131,6 +152,11 @@ impl Flatten<'_> {
             return true;
         }
         self.lbs.set_parsed(&name, &read_value(raw, ty));
+        if let Some(paths) = self.paths.as_deref_mut() {
+            let mut path = self.keys.clone();
+            path.push(key.to_string());
+            paths.push((name.clone(), path));
+        }
         self.lbs.should_continue(&name)
     }
 }

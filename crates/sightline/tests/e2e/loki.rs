@@ -579,3 +579,167 @@ async fn loki_meta_endpoints_and_refusals() {
     .await;
     assert_eq!(st, 401);
 }
+
+/// Detected fields and their values, as Grafana's Logs Drilldown reads
+/// them: from structured metadata (no parser), `json` (with the path) and
+/// `logfmt` lines, the query's own parsers; one workspace's fields never
+/// show in another's.
+#[tokio::test(flavor = "multi_thread")]
+async fn loki_detected_fields_and_their_values() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = Server::start(dir.path(), &[]);
+    let a = srv.tenant("alpha");
+    let b = srv.tenant("beta");
+    let t0 = now_ms() - 60_000;
+    let body = proto(vec![
+        StreamAdapter {
+            labels: r#"{app="api"}"#.into(),
+            entries: vec![
+                entry(
+                    ns(t0),
+                    r#"{"status":200,"req":{"path":"/a","bytes":"1500b"}}"#,
+                    &[("trace_id", "t1")],
+                ),
+                entry(
+                    ns(t0 + 1),
+                    r#"{"status":503,"req":{"path":"/b","bytes":"2kB"}}"#,
+                    &[("trace_id", "t2")],
+                ),
+            ],
+            hash: 0,
+        },
+        StreamAdapter {
+            labels: r#"{app="web"}"#.into(),
+            entries: vec![
+                entry(ns(t0 + 2), "status=404 took=12ms ok=true", &[]),
+                entry(ns(t0 + 3), "plain text", &[]),
+            ],
+            hash: 0,
+        },
+    ]);
+    assert_eq!(push(&srv.url, &a.ingest, body, PROTO).await.0, 204);
+    let other = proto(vec![StreamAdapter {
+        labels: r#"{app="api"}"#.into(),
+        entries: vec![entry(ns(t0), "secret_field=1", &[("beta_md", "x")])],
+        hash: 0,
+    }]);
+    assert_eq!(push(&srv.url, &b.ingest, other, PROTO).await.0, 204);
+    let start = ns(t0 - 1000).to_string();
+    let end = ns(now_ms()).to_string();
+    let params = |q: &'static str| {
+        vec![
+            ("query", q),
+            ("start", start.as_str()),
+            ("end", end.as_str()),
+        ]
+    };
+
+    let (st, v) = get(
+        &srv.url,
+        &a.report,
+        &params(r#"{app=~".+"}"#),
+        "/loki/api/v1/detected_fields",
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        v,
+        json!({"fields": [
+            {"label": "ok", "type": "boolean", "cardinality": 1, "parsers": ["logfmt"]},
+            {"label": "req_bytes", "type": "bytes", "cardinality": 2, "parsers": ["json"],
+             "jsonPath": ["req", "bytes"]},
+            {"label": "req_path", "type": "string", "cardinality": 2, "parsers": ["json"],
+             "jsonPath": ["req", "path"]},
+            {"label": "status", "type": "int", "cardinality": 3, "parsers": ["json", "logfmt"],
+             "jsonPath": ["status"]},
+            {"label": "took", "type": "duration", "cardinality": 1, "parsers": ["logfmt"]},
+            {"label": "trace_id", "type": "string", "cardinality": 2, "parsers": null}
+        ], "limit": 1000})
+    );
+    // The query's own parser and line filter, and a smaller limit.
+    let mut p = params(r#"{app="web"} |= "status" | logfmt"#);
+    p.push(("limit", "2"));
+    let (st, v) = get(&srv.url, &a.report, &p, "/loki/api/v1/detected_fields").await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["limit"], 2);
+    assert_eq!(v["fields"].as_array().map(Vec::len), Some(2), "{v}");
+
+    let (st, v) = get(
+        &srv.url,
+        &a.report,
+        &params(r#"{app="api"}"#),
+        "/loki/api/v1/detected_field/req_bytes/values",
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v, json!({"values": ["1.5kB", "2.0kB"], "limit": 1000}));
+    let (_, v) = get(
+        &srv.url,
+        &a.report,
+        &params(r#"{app=~".+"}"#),
+        "/loki/api/v1/detected_field/status/values",
+    )
+    .await;
+    assert_eq!(v, json!({"values": ["200", "404", "503"], "limit": 1000}));
+    // Nothing found: an empty object, as Loki answers.
+    let (st, v) = get(
+        &srv.url,
+        &a.report,
+        &params(r#"{app="none"}"#),
+        "/loki/api/v1/detected_fields",
+    )
+    .await;
+    assert_eq!((st, v), (200, json!({})));
+    // Another workspace sees only its own.
+    let (_, v) = get(
+        &srv.url,
+        &b.report,
+        &params(r#"{app=~".+"}"#),
+        "/loki/api/v1/detected_fields",
+    )
+    .await;
+    let labels: Vec<&str> = v["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["beta_md", "secret_field"]);
+    let (_, v) = get(
+        &srv.url,
+        &a.report,
+        &params(r#"{app=~".+"}"#),
+        "/loki/api/v1/detected_field/secret_field/values",
+    )
+    .await;
+    assert_eq!(v, json!({}));
+    // Refusals, in Loki's words.
+    for (q, extra, msg) in [
+        (
+            r#"count_over_time({app="api"}[1m])"#,
+            None,
+            "only log selector is supported",
+        ),
+        (
+            r#"{app="api"}"#,
+            Some(("line_limit", "0")),
+            "limit must be a positive value",
+        ),
+        (
+            r#"{app="api"}"#,
+            Some(("line_limit", "6000")),
+            "max entries limit per query exceeded",
+        ),
+        (r#"{app="api"}"#, Some(("limit", "x")), "invalid syntax"),
+    ] {
+        let mut p = vec![
+            ("query", q),
+            ("start", start.as_str()),
+            ("end", end.as_str()),
+        ];
+        p.extend(extra);
+        let (st, v) = get(&srv.url, &a.report, &p, "/loki/api/v1/detected_fields").await;
+        assert_eq!(st, 400, "{q} {extra:?}: {v}");
+        assert!(v.as_str().is_some_and(|m| m.contains(msg)), "{q}: {v}");
+    }
+}

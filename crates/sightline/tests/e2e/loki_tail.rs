@@ -65,7 +65,12 @@ async fn loki_tail_follows_live_entries_of_its_workspace_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let srv = Server::start(
         dir.path(),
-        &["--max-tails-per-workspace", "2", "--tail-max-duration-secs", "8"],
+        &[
+            "--max-tails-per-workspace",
+            "2",
+            "--tail-max-duration-secs",
+            "8",
+        ],
     );
     let a = srv.tenant("alpha");
     let b = srv.tenant("beta");
@@ -75,10 +80,20 @@ async fn loki_tail_follows_live_entries_of_its_workspace_only() {
         &srv.url,
         &a.ingest,
         r#"{app="api"}"#,
-        &[(ns(t0), "old x 1"), (ns(t0 + 1), "old y 2"), (ns(t0 + 2), "old x 3")],
+        &[
+            (ns(t0), "old x 1"),
+            (ns(t0 + 1), "old y 2"),
+            (ns(t0 + 2), "old x 3"),
+        ],
     )
     .await;
-    push(&srv.url, &b.ingest, r#"{app="api"}"#, &[(ns(t0), "beta x old")]).await;
+    push(
+        &srv.url,
+        &b.ingest,
+        r#"{app="api"}"#,
+        &[(ns(t0), "beta x old")],
+    )
+    .await;
 
     let q = r#"{app="api"} |= "x" | label_format seen="yes""#;
     let start = ns(t0 - 1000).to_string();
@@ -94,16 +109,32 @@ async fn loki_tail_follows_live_entries_of_its_workspace_only() {
 
     // Live: beta's entries and lines the filter drops never arrive.
     let now = ns(now_ms());
-    push(&srv.url, &b.ingest, r#"{app="api"}"#, &[(now, "beta x live")]).await;
+    push(
+        &srv.url,
+        &b.ingest,
+        r#"{app="api"}"#,
+        &[(now, "beta x live")],
+    )
+    .await;
     push(
         &srv.url,
         &a.ingest,
         r#"{app="api"}"#,
-        &[(now, "live y"), (now + 1, "live x 1"), (now + 2, "live x 2")],
+        &[
+            (now, "live y"),
+            (now + 1, "live x 1"),
+            (now + 2, "live x 2"),
+        ],
     )
     .await;
     push(&srv.url, &a.ingest, r#"{app="web"}"#, &[(now + 3, "web x")]).await;
-    push(&srv.url, &a.ingest, r#"{app="api"}"#, &[(now + 4, "live x 3")]).await;
+    push(
+        &srv.url,
+        &a.ingest,
+        r#"{app="api"}"#,
+        &[(now + 4, "live x 3")],
+    )
+    .await;
     let live = collect(&mut ws, 3).await;
     let lines: Vec<&str> = live.iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(lines, ["live x 1", "live x 2", "live x 3"]);
@@ -134,7 +165,10 @@ async fn loki_tail_follows_live_entries_of_its_workspace_only() {
         .await
         .expect("upgrade");
     let beta_hist = collect(&mut beta, 2).await;
-    assert!(beta_hist.iter().all(|(l, _)| l.starts_with("beta")), "{beta_hist:?}");
+    assert!(
+        beta_hist.iter().all(|(l, _)| l.starts_with("beta")),
+        "{beta_hist:?}"
+    );
     let web = collect(&mut second, 1).await;
     assert_eq!(web[0].0, "web x");
 
@@ -146,7 +180,10 @@ async fn loki_tail_follows_live_entries_of_its_workspace_only() {
             TailEvent::Quiet => panic!("the tail outlived its longest duration"),
         }
     };
-    assert_eq!(closed, (1011, "reached tail max duration limit".to_string()));
+    assert_eq!(
+        closed,
+        (1011, "reached tail max duration limit".to_string())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -256,7 +293,13 @@ async fn a_scoped_reader_tails_only_its_scope() {
     let ns = now_ms() * 1_000_000;
     for app in ["shop", "billing"] {
         let labels = format!(r#"{{job="w", project="web", application="{app}"}}"#);
-        push(&srv.url, &wide_in, &labels, &[(ns - 5_000_000_000, &format!("{app} old"))]).await;
+        push(
+            &srv.url,
+            &wide_in,
+            &labels,
+            &[(ns - 5_000_000_000, &format!("{app} old"))],
+        )
+        .await;
     }
     let mut ws = tail_connect(&srv.url, &shop_rd, &[("query", r#"{job="w"}"#)])
         .await
