@@ -113,8 +113,19 @@ impl Engine {
                         now_ns: req.now_ns,
                         max_samples: self.cfg.limits.max_samples,
                     };
-                    let mut data = Vec::new();
-                    for read in metric_reads(&m, &params) {
+                    let reads = metric_reads(&m, &params);
+                    let mut data_reads = Vec::with_capacity(reads.len());
+                    let mut data: Vec<Vec<sightline_core::LogStream>> =
+                        Vec::with_capacity(reads.len());
+                    for (i, read) in reads.into_iter().enumerate() {
+                        // A selector a query names twice over the same
+                        // window (`a / a`) is read once.
+                        if let Some(j) = data_reads[..i].iter().position(|r| *r == read) {
+                            data.push(data[j].clone());
+                            data_reads.push(read);
+                            continue;
+                        }
+                        data_reads.push(read.clone());
                         let sel = scope
                             .select_logs(read.matchers, read.start_ns, read.end_ns)?
                             .with_line_filters(read.line_filters)

@@ -91,10 +91,11 @@ struct RawStream {
     entries: Vec<RawEntry>,
 }
 
-struct RawEntry {
-    ts_ns: i64,
-    line: String,
-    metadata: Vec<(String, String)>,
+/// An entry as it came in, before Loki's checks.
+pub(crate) struct RawEntry {
+    pub(crate) ts_ns: i64,
+    pub(crate) line: String,
+    pub(crate) metadata: Vec<(String, String)>,
 }
 
 /// Decodes a snappy-compressed protobuf push for `tenant` at `now_ns`.
@@ -283,28 +284,43 @@ fn validate(
             "error at least one valid stream is required for ingestion".into(),
         ));
     }
+    // A label string that does not parse refuses the whole request.
+    let mut parsed = Vec::with_capacity(raw.len());
+    for s in raw {
+        let labels = parse_stream_labels(&s.labels)
+            .map_err(|e| IngestError::BadInput(format!("couldn't parse labels: {e}")))?;
+        parsed.push((labels, s.entries));
+    }
+    Ok(check_streams(tenant, parsed, limits, now_ns))
+}
+
+/// Loki's checks of streams whose labels are parsed: a stream or an entry
+/// that fails one is refused alone, with Loki's message; streams with the
+/// same labels become one.
+pub(crate) fn check_streams(
+    tenant: &TenantId,
+    raw: Vec<(Vec<Label>, Vec<RawEntry>)>,
+    limits: &PushLimits,
+    now_ns: i64,
+) -> Decoded {
     let mut refused = Vec::new();
     let mut refused_entries = 0;
-    // Streams with the same labels in one request become one.
     let mut streams: Vec<LogStream> = Vec::with_capacity(raw.len());
     let mut index: std::collections::HashMap<Labels, usize> = std::collections::HashMap::new();
-    for s in raw {
-        // A label string that does not parse refuses the whole request.
-        let parsed = parse_stream_labels(&s.labels)
-            .map_err(|e| IngestError::BadInput(format!("couldn't parse labels: {e}")))?;
-        if s.entries.is_empty() {
+    for (parsed, raw_entries) in raw {
+        if raw_entries.is_empty() {
             continue;
         }
         let labels = match check_stream(parsed, limits) {
             Ok(l) => l,
             Err(msg) => {
-                refused_entries += s.entries.len();
+                refused_entries += raw_entries.len();
                 refused.push(msg);
                 continue;
             }
         };
-        let mut entries = Vec::with_capacity(s.entries.len());
-        for e in s.entries {
+        let mut entries = Vec::with_capacity(raw_entries.len());
+        for e in raw_entries {
             match check_entry(&labels, &e, limits, now_ns) {
                 Ok(()) => entries.push(LogEntry {
                     ts_ns: e.ts_ns,
@@ -328,14 +344,14 @@ fn validate(
             }
         }
     }
-    Ok(Decoded {
+    Decoded {
         batch: LogBatch {
             tenant: tenant.clone(),
             streams,
         },
         refused,
         refused_entries,
-    })
+    }
 }
 
 /// Loki's stream checks, and `service_name` discovery.
