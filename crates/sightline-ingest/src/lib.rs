@@ -28,6 +28,7 @@ pub mod error;
 pub mod head;
 pub mod ingestor;
 pub mod loki_push;
+pub mod otlp;
 pub mod proto;
 pub mod record;
 pub mod remote_write;

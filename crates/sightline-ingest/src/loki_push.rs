@@ -59,7 +59,7 @@ impl Default for PushLimits {
 }
 
 /// The labels Loki takes `service_name` from, in order.
-const SERVICE_NAME_SOURCES: [&str; 13] = [
+pub(crate) const SERVICE_NAME_SOURCES: [&str; 13] = [
     "service",
     "app",
     "application",
