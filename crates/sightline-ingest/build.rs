@@ -6,7 +6,11 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
-    let files = ["sightline/remote_write.proto", "sightline/loki_push.proto"];
+    let files = [
+        "sightline/remote_write.proto",
+        "sightline/loki_push.proto",
+        "sightline/rpc_status.proto",
+    ];
     for f in &files {
         println!("cargo:rerun-if-changed={}", root.join(f).display());
     }

@@ -129,6 +129,7 @@ pub fn start_sightline(bin: &Path, dir: &Path, extra: &[String]) -> Result<Serve
         .arg(&data)
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
+        .args(["--otlp-grpc-listen", "off"])
         .args(extra);
     spawn(
         "sightline",

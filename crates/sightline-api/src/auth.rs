@@ -116,17 +116,7 @@ pub async fn require(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let address = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
-        .or_else(|| {
-            req.extensions()
-                .get::<ConnectInfo<crate::tls::PeerAddr>>()
-                .map(|c| c.0.0)
-        })
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let address = peer_address(&req);
     match authorize(&state, need, req.headers(), address).await {
         Ok(scope) => {
             req.extensions_mut().insert(scope);
@@ -136,7 +126,24 @@ pub async fn require(
     }
 }
 
-async fn authorize(
+/// The client's address, as the listener recorded it.
+pub(crate) fn peer_address(req: &Request) -> String {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+        .or_else(|| {
+            req.extensions()
+                .get::<ConnectInfo<crate::tls::PeerAddr>>()
+                .map(|c| c.0.0)
+        })
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// Resolves the token and checks its kind and rate: the one check every
+/// door runs before its handler (the HTTP middleware above, the gRPC
+/// listener's in `otlp::grpc`).
+pub(crate) async fn authorize(
     state: &AppState,
     need: Need,
     headers: &HeaderMap,

@@ -29,6 +29,7 @@ mod admin;
 mod auth;
 mod error;
 mod loki;
+mod otlp;
 mod params;
 mod prom;
 pub mod tls;
@@ -43,10 +44,14 @@ use loki::detected as ld;
 use loki::query as lq;
 pub use loki::tail::TailLimits;
 use metrics_exporter_prometheus::PrometheusHandle;
+pub use otlp::OtlpSettings;
+pub use otlp::grpc::router as otlp_grpc_router;
 use sightline_control::{ControlPlane, Need, Quotas, RateLimiter};
 use sightline_engine::Engine;
 use sightline_gateway::{Gateway, GatewayConfig};
 pub use sightline_ingest::loki_push::PushLimits;
+pub use sightline_ingest::otlp::logs::LogSettings;
+pub use sightline_ingest::otlp::metrics::MetricSettings;
 use sightline_ingest::remote_write::DecodeLimits;
 
 pub use auth::Scope;
@@ -64,6 +69,8 @@ pub struct ApiConfig {
     pub push_limits: PushLimits,
     /// How many tails a workspace may hold open, and for how long.
     pub tail: TailLimits,
+    /// How OTLP exports are translated.
+    pub otlp: OtlpSettings,
 }
 
 impl Default for ApiConfig {
@@ -74,6 +81,7 @@ impl Default for ApiConfig {
             gateway: GatewayConfig::default(),
             push_limits: PushLimits::default(),
             tail: TailLimits::default(),
+            otlp: OtlpSettings::default(),
         }
     }
 }
@@ -183,6 +191,8 @@ pub fn router(state: AppState) -> Router {
     let ingest = Router::new()
         .route("/api/v1/write", post(write::remote_write))
         .route("/loki/api/v1/push", post(loki::push::push))
+        .route("/v1/metrics", post(otlp::http::metrics))
+        .route("/v1/logs", post(otlp::http::logs))
         .layer(DefaultBodyLimit::max(state.cfg.max_body_bytes))
         .route_layer(axum::middleware::from_fn_with_state(
             (state.clone(), Need::Write),
@@ -235,7 +245,17 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state);
+    serve_router(listener, tls, router(state), shutdown).await
+}
+
+/// Serves `app` on `listener`, over TLS when `tls` is set (HTTP/1.1 and
+/// HTTP/2, which gRPC needs; plain HTTP/2 without TLS too).
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     match tls {
         Some(config) => {
             axum::serve(

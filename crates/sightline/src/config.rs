@@ -19,6 +19,23 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:9700].
     #[arg(long, env = "SIGHTLINE_LISTEN")]
     pub listen: Option<String>,
+    /// Address of the OTLP/gRPC listener, with the same TLS settings as
+    /// the HTTP listener; `off` for none [default: 127.0.0.1:4317].
+    #[arg(long, env = "SIGHTLINE_OTLP_GRPC_LISTEN")]
+    pub otlp_grpc_listen: Option<String>,
+    /// Resource attributes that become labels of every OTLP metric series
+    /// (by their OpenTelemetry names, comma-separated); the others are on
+    /// `target_info`.
+    #[arg(
+        long,
+        env = "SIGHTLINE_OTLP_PROMOTE_RESOURCE_ATTRIBUTES",
+        value_delimiter = ','
+    )]
+    pub otlp_promote_resource_attributes: Option<Vec<String>>,
+    /// Add unit suffixes, `_total` and `_ratio` to OTLP metric names, as
+    /// Prometheus does; `false` only escapes the names [default: true].
+    #[arg(long, env = "SIGHTLINE_OTLP_METRIC_SUFFIXES")]
+    pub otlp_metric_suffixes: Option<bool>,
     /// Seconds between flushes of the head to the archive [default: 900].
     #[arg(long, env = "SIGHTLINE_FLUSH_INTERVAL_SECS")]
     pub flush_interval_secs: Option<u64>,
@@ -150,6 +167,9 @@ pub struct ServeArgs {
 pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
+    pub otlp_grpc_listen: Option<String>,
+    pub otlp_promote_resource_attributes: Option<Vec<String>>,
+    pub otlp_metric_suffixes: Option<bool>,
     pub flush_interval_secs: Option<u64>,
     pub head_max_samples: Option<usize>,
     pub max_body_bytes: Option<usize>,
@@ -189,6 +209,10 @@ pub struct FileConfig {
 pub struct Settings {
     pub data_dir: PathBuf,
     pub listen: String,
+    /// `None`: no OTLP/gRPC listener.
+    pub otlp_grpc_listen: Option<String>,
+    pub otlp_promote_resource_attributes: Vec<String>,
+    pub otlp_metric_suffixes: bool,
     pub flush_interval_secs: u64,
     pub head_max_samples: usize,
     pub max_body_bytes: usize,
@@ -327,6 +351,26 @@ impl Settings {
                 .listen
                 .or(f.listen)
                 .unwrap_or_else(|| "127.0.0.1:9700".into()),
+            otlp_grpc_listen: match a
+                .otlp_grpc_listen
+                .or(f.otlp_grpc_listen)
+                .unwrap_or_else(|| "127.0.0.1:4317".into())
+            {
+                l if l.is_empty() || l.eq_ignore_ascii_case("off") => None,
+                l => Some(l),
+            },
+            otlp_promote_resource_attributes: a
+                .otlp_promote_resource_attributes
+                .or(f.otlp_promote_resource_attributes)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            otlp_metric_suffixes: a
+                .otlp_metric_suffixes
+                .or(f.otlp_metric_suffixes)
+                .unwrap_or(true),
             flush_interval_secs: a
                 .flush_interval_secs
                 .or(f.flush_interval_secs)

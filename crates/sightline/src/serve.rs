@@ -23,10 +23,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let s = Settings::resolve(args)?;
     // Transport settings are checked before anything is opened.
     let addrs = resolve_listen(&s.listen).await?;
+    let grpc_addrs = match &s.otlp_grpc_listen {
+        Some(l) => Some(resolve_listen(l).await?),
+        None => None,
+    };
     let tls = match &s.tls {
         Some(files) => Some(sightline_api::tls::server_config(files)?),
         None => {
             check_plain_http(&s.listen, &addrs, s.allow_plain_http)?;
+            if let (Some(l), Some(a)) = (&s.otlp_grpc_listen, &grpc_addrs) {
+                check_plain_http(l, a, s.allow_plain_http)?;
+            }
             None
         }
     };
@@ -92,12 +99,33 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 max_per_workspace: s.max_tails_per_workspace,
                 max_duration: std::time::Duration::from_secs(s.tail_max_duration_secs),
             },
+            otlp: sightline_api::OtlpSettings {
+                metrics: sightline_api::MetricSettings {
+                    suffixes: s.otlp_metric_suffixes,
+                    promote_resource_attributes: s.otlp_promote_resource_attributes.clone(),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
             ..ApiConfig::default()
         },
     );
     let listener = tokio::net::TcpListener::bind(&addrs[..])
         .await
         .with_context(|| format!("listening on {}", s.listen))?;
+    if let (Some(l), Some(a)) = (&s.otlp_grpc_listen, &grpc_addrs) {
+        let grpc = tokio::net::TcpListener::bind(&a[..])
+            .await
+            .with_context(|| format!("listening on {l} (OTLP gRPC)"))?;
+        tracing::info!(addr = %grpc.local_addr()?, tls = tls.is_some(), "OTLP gRPC listening");
+        let app = sightline_api::otlp_grpc_router(state.clone());
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            if let Err(e) = sightline_api::serve_router(grpc, tls, app, shutdown()).await {
+                tracing::error!(error = %e, "the OTLP gRPC listener stopped");
+            }
+        });
+    }
     tracing::info!(
         addr = %listener.local_addr()?,
         tls = tls.is_some(),

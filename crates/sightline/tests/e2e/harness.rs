@@ -25,6 +25,8 @@ pub fn bin() -> &'static str {
 pub struct Server {
     pub child: Child,
     pub url: String,
+    /// The OTLP/gRPC listener (`http://127.0.0.1:<port>`).
+    pub grpc_url: String,
     pub data_dir: PathBuf,
     pub admin: String,
     pub stdout_path: PathBuf,
@@ -39,6 +41,7 @@ impl Server {
         for _ in 0..5 {
             let port = free_port();
             let url = format!("http://127.0.0.1:{port}");
+            let grpc_port = free_port();
             let stdout_path = data_dir.join(format!("stdout-{port}.log"));
             let stderr_path = data_dir.join(format!("stderr-{port}.log"));
             let stdout = std::fs::File::create(&stdout_path).expect("log file");
@@ -49,6 +52,8 @@ impl Server {
                 .arg(data_dir)
                 .arg("--listen")
                 .arg(format!("127.0.0.1:{port}"))
+                .arg("--otlp-grpc-listen")
+                .arg(format!("127.0.0.1:{grpc_port}"))
                 .args(extra)
                 .env_remove("SIGHTLINE_CONFIG")
                 .stdout(Stdio::from(stdout))
@@ -58,6 +63,7 @@ impl Server {
             let mut s = Server {
                 child,
                 url,
+                grpc_url: format!("http://127.0.0.1:{grpc_port}"),
                 data_dir: data_dir.to_path_buf(),
                 admin: String::new(),
                 stdout_path,

@@ -22,6 +22,7 @@ const SETTINGS_ENV: &[&str] = &[
     "SIGHTLINE_TLS_KEY_FILE",
     "SIGHTLINE_TLS_CLIENT_CA_FILE",
     "SIGHTLINE_ALLOW_PLAIN_HTTP",
+    "SIGHTLINE_OTLP_GRPC_LISTEN",
 ];
 
 /// Certificates for one test: a root CA, an intermediate CA that signs the
@@ -230,7 +231,11 @@ fn spawn(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Child, PathBu
     let stderr_path = data_dir.join(format!("stderr-{n}.log"));
     let stderr = std::fs::File::create(&stderr_path).expect("log file");
     let mut cmd = Command::new(bin());
-    cmd.arg("serve").arg("--data-dir").arg(data_dir).args(args);
+    cmd.arg("serve").arg("--data-dir").arg(data_dir);
+    if !args.contains(&"--otlp-grpc-listen") {
+        cmd.args(["--otlp-grpc-listen", "off"]);
+    }
+    cmd.args(args);
     for k in SETTINGS_ENV {
         cmd.env_remove(k);
     }
@@ -290,6 +295,7 @@ fn start_tls(
     Server {
         child,
         url,
+        grpc_url: String::new(),
         data_dir: data_dir.to_path_buf(),
         admin,
         stdout_path: stderr_path,
@@ -655,6 +661,7 @@ fn plain_http_is_refused_off_loopback_unless_allowed() {
         let mut srv = Server {
             child,
             url: plain.clone(),
+            grpc_url: String::new(),
             data_dir: dir.path().to_path_buf(),
             admin: String::new(),
             stdout_path: stderr_path.clone(),
@@ -684,6 +691,7 @@ fn plain_http_is_refused_off_loopback_unless_allowed() {
     let mut srv = Server {
         child,
         url: format!("http://localhost:{port}"),
+        grpc_url: String::new(),
         data_dir: dir.path().to_path_buf(),
         admin: String::new(),
         stdout_path: stderr_path.clone(),

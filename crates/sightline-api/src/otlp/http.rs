@@ -1,0 +1,242 @@
+//! OTLP/HTTP (`docs/otlp-semantics.md` §2): `POST /v1/metrics` and
+//! `POST /v1/logs` with an ingest token, bodies in `application/x-protobuf`
+//! or `application/json` (OTLP's JSON mapping), optionally gzip. Success is
+//! 200 with the export response in the request's encoding, its partial
+//! success naming what was refused; a failure is its status (400, 403,
+//! 413, 415, 429 or 503 with `Retry-After`, 500) with a `google.rpc.Status`
+//! body in the request's encoding.
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use prost::Message;
+use sightline_gateway::{Refusal, RefusalKind};
+use sightline_ingest::loki_push::{Inflate, inflate};
+use sightline_ingest::otlp::json;
+use sightline_ingest::otlp::proto::collector::logs::v1::ExportLogsServiceRequest;
+use sightline_ingest::otlp::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+
+use super::{Exported, export_logs, export_metrics, grpc_code, rpc_status};
+use crate::{AppState, Scope};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Protobuf,
+    Json,
+}
+
+impl Encoding {
+    fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => "application/x-protobuf",
+            Encoding::Json => "application/json",
+        }
+    }
+}
+
+/// The request's encoding and its body, inflated.
+fn body_of(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(Encoding, Vec<u8>), (Encoding, Refusal)> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let enc = match media.as_str() {
+        "application/x-protobuf" | "application/protobuf" => Encoding::Protobuf,
+        "application/json" => Encoding::Json,
+        _ => {
+            return Err((
+                Encoding::Protobuf,
+                Refusal::UnsupportedEncoding(format!(
+                    "unsupported Content-Type {ct:?}: OTLP/HTTP takes application/x-protobuf or application/json"
+                )),
+            ));
+        }
+    };
+    let raw = match headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("") | Some("identity") => body.to_vec(),
+        Some("gzip") => inflate(&body, Inflate::Gzip, s.cfg.decode.max_decompressed_bytes)
+            .map_err(|e| (enc, Refusal::from(e)))?,
+        Some(other) => {
+            return Err((
+                enc,
+                Refusal::UnsupportedEncoding(format!(
+                    "unsupported Content-Encoding {other:?}: OTLP/HTTP takes gzip or none"
+                )),
+            ));
+        }
+    };
+    Ok((enc, raw))
+}
+
+fn status_of(kind: RefusalKind) -> StatusCode {
+    use RefusalKind as K;
+    match kind {
+        K::NotAllowed => StatusCode::FORBIDDEN,
+        K::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+        K::Overloaded | K::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        K::Cardinality | K::BadData => StatusCode::BAD_REQUEST,
+        K::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        K::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        K::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A refusal as OTLP/HTTP answers it.
+fn failure(enc: Encoding, r: Refusal) -> Response {
+    let msg = r.to_string();
+    let retry = r.retry_after_secs();
+    let kind = r.kind();
+    let status = rpc_status(grpc_code(kind), &msg, retry);
+    let body = match enc {
+        Encoding::Protobuf => status.encode_to_vec(),
+        Encoding::Json => {
+            let details: Vec<serde_json::Value> = retry
+                .map(|secs| {
+                    serde_json::json!({"@type": sightline_ingest::proto::rpc_status::RETRY_INFO_TYPE,
+                        "retryDelay": format!("{secs}s")})
+                })
+                .into_iter()
+                .collect();
+            serde_json::json!({"code": status.code, "message": msg, "details": details})
+                .to_string()
+                .into_bytes()
+        }
+    };
+    let mut resp = (
+        status_of(kind),
+        [(header::CONTENT_TYPE, enc.content_type())],
+        body,
+    )
+        .into_response();
+    if let Some(secs) = retry {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
+
+/// The export response: empty, or a partial success with the count under
+/// `field` (`rejectedDataPoints`, `rejectedLogRecords`).
+fn success(
+    enc: Encoding,
+    e: &Exported,
+    field: &str,
+    encode: impl Fn(i64, String) -> Vec<u8>,
+) -> Response {
+    let n = i64::try_from(e.refused.count).unwrap_or(i64::MAX);
+    let body = match enc {
+        Encoding::Protobuf if n == 0 => Vec::new(),
+        Encoding::Protobuf => encode(n, e.refused.message()),
+        Encoding::Json if n == 0 => b"{}".to_vec(),
+        Encoding::Json => serde_json::json!({"partialSuccess": {
+            field: n.to_string(), "errorMessage": e.refused.message()}})
+        .to_string()
+        .into_bytes(),
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, enc.content_type())],
+        body,
+    )
+        .into_response()
+}
+
+/// `POST /v1/metrics`.
+pub async fn metrics(
+    State(s): State<AppState>,
+    Extension(scope): Extension<Scope>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (enc, raw) = match body_of(&s, &headers, body) {
+        Ok(v) => v,
+        Err((enc, r)) => return refuse(&s, &scope, enc, r),
+    };
+    let raw_bytes = raw.len();
+    let req = match enc {
+        Encoding::Protobuf => ExportMetricsServiceRequest::decode(raw.as_slice())
+            .map_err(|e| Refusal::BadData(format!("protobuf: {e}"))),
+        Encoding::Json => json::decode_metrics(&raw).map_err(Refusal::from),
+    };
+    let req = match req {
+        Ok(r) => r,
+        Err(r) => return refuse(&s, &scope, enc, r),
+    };
+    match export_metrics(&s, &scope, req, raw_bytes).await {
+        Ok(e) => success(enc, &e, "rejectedDataPoints", |n, m| {
+            use sightline_ingest::otlp::proto::collector::metrics::v1::{
+                ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
+            };
+            ExportMetricsServiceResponse {
+                partial_success: Some(ExportMetricsPartialSuccess {
+                    rejected_data_points: n,
+                    error_message: m,
+                }),
+            }
+            .encode_to_vec()
+        }),
+        Err(r) => failure(enc, r),
+    }
+}
+
+/// `POST /v1/logs`.
+pub async fn logs(
+    State(s): State<AppState>,
+    Extension(scope): Extension<Scope>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (enc, raw) = match body_of(&s, &headers, body) {
+        Ok(v) => v,
+        Err((enc, r)) => return refuse(&s, &scope, enc, r),
+    };
+    let req = match enc {
+        Encoding::Protobuf => ExportLogsServiceRequest::decode(raw.as_slice())
+            .map_err(|e| Refusal::BadData(format!("protobuf: {e}"))),
+        Encoding::Json => json::decode_logs(&raw).map_err(Refusal::from),
+    };
+    let req = match req {
+        Ok(r) => r,
+        Err(r) => return refuse(&s, &scope, enc, r),
+    };
+    match export_logs(&s, &scope, req).await {
+        Ok(e) => success(enc, &e, "rejectedLogRecords", |n, m| {
+            use sightline_ingest::otlp::proto::collector::logs::v1::{
+                ExportLogsPartialSuccess, ExportLogsServiceResponse,
+            };
+            ExportLogsServiceResponse {
+                partial_success: Some(ExportLogsPartialSuccess {
+                    rejected_log_records: n,
+                    error_message: m,
+                }),
+            }
+            .encode_to_vec()
+        }),
+        Err(r) => failure(enc, r),
+    }
+}
+
+/// A refusal of the payload, counted for the token's workspace.
+fn refuse(s: &AppState, scope: &Scope, enc: Encoding, r: Refusal) -> Response {
+    let r = match scope.tenant() {
+        Ok(t) => s.gateway.refuse_payload(t, r),
+        Err(_) => r,
+    };
+    failure(enc, r)
+}
