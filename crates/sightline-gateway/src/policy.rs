@@ -60,9 +60,15 @@ pub fn is_sensitive(key: &str, keys: &[String]) -> bool {
     })
 }
 
-/// The service a series is written for: its `service` label, else `job`.
+/// The service a series is written for: its `service` label, else its
+/// `job` after the last `/` (OTLP writes `job` as
+/// `service.namespace/service.name`, so this is `service.name`).
 pub fn service_of(labels: &sightline_core::Labels) -> Option<&str> {
-    labels.get("service").or_else(|| labels.get("job"))
+    labels.get("service").or_else(|| {
+        labels
+            .get("job")
+            .map(|j| j.rsplit_once('/').map_or(j, |(_, name)| name))
+    })
 }
 
 impl WritePolicy {

@@ -13,6 +13,7 @@ mod logs_cli;
 mod loki;
 mod loki_tail;
 mod oracle;
+mod otlp;
 mod random_isolation;
 mod security;
 mod tls;
