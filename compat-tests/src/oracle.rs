@@ -64,7 +64,7 @@ const USAGE: &str =
 
 fn parse_args() -> Result<Args> {
     let mut args = Args {
-        queries: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oracle/queries.promql"),
+        queries: manifest_dir().join("oracle/queries.promql"),
         sightline_bin: PathBuf::from("sightline"),
         keep: false,
         clickhouse: None,
@@ -642,4 +642,11 @@ async fn query_url(
         .await
         .with_context(|| format!("reading {name}'s answer"))?;
     answer::parse(status, &body).with_context(|| format!("{name}'s answer to {expr}"))
+}
+
+/// This crate's directory in the checkout under test: cargo sets it when it
+/// runs tests (a build shared between checkouts bakes in another one).
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), Into::into)
 }

@@ -107,12 +107,28 @@ pub fn unique_database() -> String {
     )
 }
 
-fn spawn(port: u16, data_dir: Option<&std::path::Path>) -> (Child, u16) {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scripts/clickhouse-test-server"
+/// `scripts/clickhouse-test-server` of the checkout under test: found
+/// above the directory cargo runs the test in (a build shared between
+/// checkouts bakes in another one), else above this crate's.
+fn test_server_script() -> std::path::PathBuf {
+    let start = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
     );
-    let mut cmd = Command::new(script);
+    start
+        .ancestors()
+        .map(|d| d.join("scripts/clickhouse-test-server"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../scripts/clickhouse-test-server")
+        })
+}
+
+fn spawn(port: u16, data_dir: Option<&std::path::Path>) -> (Child, u16) {
+    let script = test_server_script();
+    let script = script.display().to_string();
+    let mut cmd = Command::new(&script);
     cmd.arg(port.to_string());
     if let Some(d) = data_dir {
         cmd.arg("--data-dir").arg(d);

@@ -17,6 +17,13 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// This crate's directory in the checkout under test: cargo sets it when it
+/// runs tests (a build shared between checkouts bakes in another one).
+pub fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), Into::into)
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_sightline")
 }

@@ -495,10 +495,9 @@ async fn loki_meta_endpoints_and_refusals() {
     );
 
     // Every invalid query of the corpus, on both query endpoints.
-    let corpus = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../compat-tests/corpus/logql/invalid_queries.tsv"
-    ))
+    let corpus = std::fs::read_to_string(
+        crate::harness::manifest_dir().join("../../compat-tests/corpus/logql/invalid_queries.tsv"),
+    )
     .expect("corpus");
     let mut n = 0;
     for line in corpus

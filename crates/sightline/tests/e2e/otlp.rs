@@ -24,10 +24,7 @@ use crate::harness::{Server, get, now_ms};
 /// Runs the Python SDK's exporters with `spec` (see
 /// scripts/otlp_test_client.py); returns what the client printed.
 fn sdk(endpoint: &str, protocol: &str, token: &str, gzip: bool, spec: &Value) -> Value {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scripts/otlp-test-client"
-    );
+    let script = crate::harness::manifest_dir().join("../../scripts/otlp-test-client");
     let mut cmd = Command::new(script);
     cmd.args([
         "--endpoint",
