@@ -15,6 +15,7 @@ pub mod log;
 pub mod matcher;
 pub mod sample;
 pub mod signal;
+pub mod span;
 pub mod tenant;
 pub mod time;
 

@@ -19,6 +19,7 @@
 pub mod json;
 pub mod logs;
 pub mod metrics;
+pub mod traces;
 
 pub use opentelemetry_proto::tonic as proto;
 

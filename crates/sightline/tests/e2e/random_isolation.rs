@@ -464,11 +464,11 @@ async fn random_loki_queries_never_see_another_workspace() {
     drop(tails);
     let end = ((now + 1_000) * 1_000_000).to_string();
     let mut r = Rng(0x10c5_1234_abcd_0002);
-    let mut counts = [0usize; 6];
-    for _ in 0..600 {
+    let mut counts = [0usize; 9];
+    for _ in 0..900 {
         let i = r.below(TENANTS);
         let tok = &tenants[i].report;
-        match r.below(6) {
+        match r.below(9) {
             0 => {
                 let q = format!("{}{}", log_selector(&mut r), log_pipeline(&mut r));
                 let dir = r.pick(&["forward", "backward"]);
@@ -578,8 +578,12 @@ async fn random_loki_queries_never_see_another_workspace() {
                 );
                 counts[4] += 1;
             }
-            _ => {
+            5 => {
                 let m = log_selector(&mut r);
+                let path = r.pick(&[
+                    "/loki/api/v1/index/volume",
+                    "/loki/api/v1/index/volume_range",
+                ]);
                 let (st, v) = get(
                     &srv.url,
                     tok,
@@ -587,13 +591,114 @@ async fn random_loki_queries_never_see_another_workspace() {
                         ("query", &m),
                         ("start", &start),
                         ("end", &end),
+                        ("step", "60s"),
                         ("targetLabels", "owner"),
                     ],
-                    "/loki/api/v1/index/volume",
+                    path,
                 )
                 .await;
                 check_loki(i, &m, st, &v);
                 counts[5] += 1;
+            }
+            6 => {
+                // Instant metric queries.
+                let s = log_selector(&mut r);
+                let q = format!(
+                    "sum by (owner) (count_over_time({s}{} [30m]))",
+                    log_pipeline(&mut r)
+                );
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[("query", &q), ("time", &end)],
+                    "/loki/api/v1/query",
+                )
+                .await;
+                check_loki(i, &q, st, &v);
+                counts[6] += 1;
+            }
+            7 => {
+                // Detected fields and their values: only the caller's.
+                let q = format!("{}{}", log_selector(&mut r), log_pipeline(&mut r));
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[("query", &q), ("start", &start), ("end", &end)],
+                    "/loki/api/v1/detected_fields",
+                )
+                .await;
+                assert_eq!(st, 200, "{q}: {v}");
+                for f in v["fields"].as_array().into_iter().flatten() {
+                    let name = f["label"].as_str().expect("label");
+                    assert!(
+                        [
+                            "owner",
+                            "owner_md",
+                            "value",
+                            "app",
+                            "app_extracted",
+                            "owner_extracted"
+                        ]
+                        .contains(&name),
+                        "t{i} {q}: field {name}"
+                    );
+                }
+                let field = r.pick(&["owner", "owner_md", "owner_extracted"]);
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[("query", &q), ("start", &start), ("end", &end)],
+                    &format!("/loki/api/v1/detected_field/{field}/values"),
+                )
+                .await;
+                assert_eq!(st, 200, "{q}: {v}");
+                for x in v["values"].as_array().into_iter().flatten() {
+                    assert_eq!(x, &Value::String(name(i)), "t{i} {q} {field}: {v}");
+                }
+                counts[7] += 1;
+            }
+            _ => {
+                // Label names and detected labels: nothing but the caller's.
+                let m = log_selector(&mut r);
+                let path = r.pick(&["/loki/api/v1/labels", "/loki/api/v1/detected_labels"]);
+                let (st, v) = get(
+                    &srv.url,
+                    tok,
+                    &[("query", &m), ("start", &start), ("end", &end)],
+                    path,
+                )
+                .await;
+                assert_eq!(st, 200, "{path} {m}: {v}");
+                let names: Vec<String> =
+                    if path.ends_with("labels") && v.get("detectedLabels").is_some() {
+                        v["detectedLabels"]
+                            .as_array()
+                            .expect("labels")
+                            .iter()
+                            .filter_map(|l| l["label"].as_str().map(str::to_string))
+                            .collect()
+                    } else {
+                        v["data"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    };
+                for n in &names {
+                    assert!(
+                        ["app", "env", "owner", "tenant", "service_name"].contains(&n.as_str()),
+                        "t{i} {path}: label {n}"
+                    );
+                }
+                if path.ends_with("detected_labels") {
+                    for l in v["detectedLabels"].as_array().into_iter().flatten() {
+                        if l["label"] == "owner" {
+                            assert_eq!(l["cardinality"], 1, "t{i}: {v}");
+                        }
+                    }
+                }
+                counts[8] += 1;
             }
         }
     }
@@ -611,6 +716,6 @@ async fn random_loki_queries_never_see_another_workspace() {
     }
     assert!(counts.iter().all(|&c| c > 40), "{counts:?}");
     println!(
-        "random Loki isolation: 600 queries, by endpoint {counts:?}, and 8 tails ({tailed} entries), zero foreign rows"
+        "random Loki isolation: 900 queries, by endpoint {counts:?}, and 8 tails ({tailed} entries), zero foreign rows"
     );
 }

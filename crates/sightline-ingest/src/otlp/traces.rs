@@ -1,0 +1,288 @@
+//! OTLP spans into stored spans: each span checked (ids of the right
+//! length and not zero, an end not before its start), the token's scope
+//! written over the producer's resource attributes, values under sensitive
+//! keys redacted in every attribute list (resource, scope, span, events,
+//! links), then kept both as fields and as its own OTLP `ResourceSpans`
+//! (`sightline_core::span`). A span that fails a check is refused alone,
+//! with why.
+
+use prost::Message;
+use sightline_core::span::StoredSpan;
+use sightline_core::{Label, Labels, TenantId};
+
+use super::proto::collector::trace::v1::ExportTraceServiceRequest;
+use super::proto::common::v1::{AnyValue, KeyValue, any_value};
+use super::proto::trace::v1::{ResourceSpans, ScopeSpans};
+use super::{Refused, attribute, value_string};
+
+/// What the token makes of the spans it writes.
+pub struct SpanPolicy<'a> {
+    /// Resource attributes the token sets (its project, application and
+    /// environment), written over the producer's.
+    pub scope: &'a [(String, String)],
+    /// Whether the value under a key is redacted.
+    pub redact: &'a dyn Fn(&str) -> bool,
+    /// What a redacted value becomes.
+    pub redacted: &'a str,
+}
+
+/// Spans of one request, for one tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanBatch {
+    pub tenant: TenantId,
+    pub spans: Vec<StoredSpan>,
+}
+
+impl SpanBatch {
+    /// Bytes the batch costs a quota.
+    pub fn byte_count(&self) -> usize {
+        self.spans.iter().map(StoredSpan::size).sum()
+    }
+}
+
+fn redact(attrs: &mut [KeyValue], p: &SpanPolicy<'_>) {
+    for kv in attrs {
+        if (p.redact)(&kv.key) {
+            kv.value = Some(AnyValue {
+                value: Some(any_value::Value::StringValue(p.redacted.to_string())),
+            });
+        }
+    }
+}
+
+fn text(attrs: &[KeyValue]) -> Labels {
+    let mut v: Vec<Label> = attrs
+        .iter()
+        .map(|kv| Label {
+            name: kv.key.clone(),
+            value: value_string(kv.value.as_ref()),
+        })
+        .filter(|l| !l.value.is_empty())
+        .collect();
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    // The first value of a repeated key wins.
+    v.dedup_by(|b, a| a.name == b.name);
+    Labels::from_sorted(v)
+}
+
+fn id<const N: usize>(b: &[u8]) -> Option<[u8; N]> {
+    let id: [u8; N] = b.try_into().ok()?;
+    (id != [0; N]).then_some(id)
+}
+
+/// Translates one request for `tenant`.
+pub fn translate(
+    tenant: &TenantId,
+    req: ExportTraceServiceRequest,
+    policy: &SpanPolicy<'_>,
+) -> (SpanBatch, Refused) {
+    let mut refused = Refused::default();
+    let mut spans = Vec::new();
+    for rs in req.resource_spans {
+        let mut resource = rs.resource.unwrap_or_default();
+        for (k, v) in policy.scope {
+            resource.attributes.retain(|kv| &kv.key != k);
+            resource.attributes.push(KeyValue {
+                key: k.clone(),
+                value: Some(AnyValue {
+                    value: Some(any_value::Value::StringValue(v.clone())),
+                }),
+                ..Default::default()
+            });
+        }
+        redact(&mut resource.attributes, policy);
+        let service_name = attribute(&resource.attributes, "service.name")
+            .map(|v| value_string(Some(v)))
+            .unwrap_or_default();
+        let resource_text = text(&resource.attributes);
+        for ss in rs.scope_spans {
+            let mut scope = ss.scope.unwrap_or_default();
+            redact(&mut scope.attributes, policy);
+            for mut span in ss.spans {
+                let why = match (
+                    id::<16>(&span.trace_id),
+                    id::<8>(&span.span_id),
+                    span.parent_span_id.is_empty() || id::<8>(&span.parent_span_id).is_some(),
+                ) {
+                    (None, _, _) => Some("a trace id of 16 bytes, not all zero".to_string()),
+                    (_, None, _) => Some("a span id of 8 bytes, not all zero".to_string()),
+                    (_, _, false) => Some("a parent span id of 8 bytes, or none".to_string()),
+                    _ => None,
+                };
+                if let Some(want) = why {
+                    refused.add(1, format!("span {:?}: a span needs {want}", span.name));
+                    continue;
+                }
+                let (Ok(start), Ok(end)) = (
+                    i64::try_from(span.start_time_unix_nano),
+                    i64::try_from(span.end_time_unix_nano),
+                ) else {
+                    refused.add(
+                        1,
+                        format!("span {:?}: a time past the year 2262", span.name),
+                    );
+                    continue;
+                };
+                if start == 0 || end < start {
+                    refused.add(
+                        1,
+                        format!(
+                            "span {:?}: needs a start time and an end not before it",
+                            span.name
+                        ),
+                    );
+                    continue;
+                }
+                redact(&mut span.attributes, policy);
+                for e in &mut span.events {
+                    redact(&mut e.attributes, policy);
+                }
+                for l in &mut span.links {
+                    redact(&mut l.attributes, policy);
+                }
+                let stored = StoredSpan {
+                    trace_id: id::<16>(&span.trace_id).unwrap_or_default(),
+                    span_id: id::<8>(&span.span_id).unwrap_or_default(),
+                    parent_span_id: id::<8>(&span.parent_span_id),
+                    name: span.name.clone(),
+                    kind: span.kind,
+                    start_ns: start,
+                    end_ns: end,
+                    status_code: span.status.as_ref().map_or(0, |s| s.code),
+                    service_name: service_name.clone(),
+                    attributes: text(&span.attributes),
+                    resource: resource_text.clone(),
+                    otlp: Vec::new(),
+                };
+                let one = ResourceSpans {
+                    resource: Some(resource.clone()),
+                    scope_spans: vec![ScopeSpans {
+                        scope: Some(scope.clone()),
+                        spans: vec![span],
+                        schema_url: ss.schema_url.clone(),
+                    }],
+                    schema_url: rs.schema_url.clone(),
+                };
+                spans.push(StoredSpan {
+                    otlp: one.encode_to_vec(),
+                    ..stored
+                });
+            }
+        }
+    }
+    (
+        SpanBatch {
+            tenant: tenant.clone(),
+            spans,
+        },
+        refused,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::proto::resource::v1::Resource;
+    use super::super::proto::trace::v1::{Span, Status, span};
+    use super::*;
+
+    fn kv(k: &str, v: &str) -> KeyValue {
+        KeyValue {
+            key: k.into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(v.into())),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn span(name: &str, trace: u8, id: u8, parent: Option<u8>) -> Span {
+        Span {
+            trace_id: vec![trace; 16],
+            span_id: vec![id; 8],
+            parent_span_id: parent.map(|p| vec![p; 8]).unwrap_or_default(),
+            name: name.into(),
+            kind: span::SpanKind::Server as i32,
+            start_time_unix_nano: 1_000,
+            end_time_unix_nano: 3_000,
+            attributes: vec![kv("http.route", "/cart"), kv("db.password", "hunter2")],
+            events: vec![span::Event {
+                name: "e".into(),
+                time_unix_nano: 2_000,
+                attributes: vec![kv("token", "abc")],
+                ..Default::default()
+            }],
+            status: Some(Status {
+                code: 2,
+                message: "boom".into(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn spans_keep_every_field_with_scope_and_redaction_applied() {
+        let req = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![kv("service.name", "checkout"), kv("application", "forged")],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![
+                        span("root", 1, 2, None),
+                        span("child", 1, 3, Some(2)),
+                        span("zero", 0, 4, None),
+                        Span {
+                            end_time_unix_nano: 500,
+                            ..span("backwards", 1, 5, None)
+                        },
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let scope = vec![("application".to_string(), "shop".to_string())];
+        let sensitive = |k: &str| k.contains("password") || k == "token";
+        let policy = SpanPolicy {
+            scope: &scope,
+            redact: &sensitive,
+            redacted: "[REDACTED]",
+        };
+        let tenant = TenantId::new("t").expect("tenant");
+        let (batch, refused) = translate(&tenant, req, &policy);
+        assert_eq!(refused.count, 2, "{refused:?}");
+        assert!(
+            refused.message().contains("trace id"),
+            "{}",
+            refused.message()
+        );
+        assert!(
+            refused.message().contains("end not before"),
+            "{}",
+            refused.message()
+        );
+        assert_eq!(batch.spans.len(), 2);
+        let root = &batch.spans[0];
+        assert_eq!(root.parent_span_id, None);
+        assert_eq!(batch.spans[1].parent_span_id, Some([2; 8]));
+        assert_eq!(root.service_name, "checkout");
+        assert_eq!(root.resource.get("application"), Some("shop"));
+        assert_eq!(root.attributes.get("db.password"), Some("[REDACTED]"));
+        assert_eq!((root.duration_ns(), root.status_code), (2_000, 2));
+        // The stored OTLP form is the span as sent, but for the policy.
+        let back = ResourceSpans::decode(root.otlp.as_slice()).expect("decodes");
+        let s = &back.scope_spans[0].spans[0];
+        assert_eq!(s.name, "root");
+        assert_eq!(
+            s.events[0].attributes[0].value,
+            kv("token", "[REDACTED]").value
+        );
+        assert_eq!(s.status.as_ref().map(|x| x.message.as_str()), Some("boom"));
+        let res = back.resource.expect("resource");
+        assert_eq!(
+            super::super::attribute(&res.attributes, "application").map(|v| value_string(Some(v))),
+            Some("shop".into())
+        );
+    }
+}
