@@ -17,11 +17,13 @@ use sightline_plan::{
     LogSelection, Selection, SeriesSamples, StorageTier, TierError, check_signal,
 };
 
-use crate::record::{LogBatch, Record, WriteBatch};
+use crate::record::{LogBatch, Record, SpanBatch, WriteBatch};
 
 mod logs;
+mod spans;
 
 pub use logs::{MemStream, TenantLogs};
+pub use spans::TenantSpans;
 
 /// Metric metadata as remote_write carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +139,8 @@ pub struct HeadData {
     samples: usize,
     logs: HashMap<TenantId, TenantLogs>,
     log_bytes: usize,
+    spans: HashMap<TenantId, TenantSpans>,
+    span_bytes: usize,
 }
 
 impl HeadData {
@@ -160,12 +164,30 @@ impl HeadData {
 
     /// Whether the part holds nothing to store.
     pub fn is_empty(&self) -> bool {
-        self.samples == 0 && self.log_bytes == 0 && self.logs.values().all(|t| t.is_empty())
+        self.samples == 0
+            && self.log_bytes == 0
+            && self.logs.values().all(|t| t.is_empty())
+            && self.spans.values().all(|t| t.is_empty())
+    }
+
+    /// Every tenant's spans in this part.
+    pub fn span_tenants(&self) -> impl Iterator<Item = (&TenantId, &TenantSpans)> {
+        self.spans.iter()
+    }
+
+    /// Bytes of encoded spans in this part.
+    pub fn span_bytes(&self) -> usize {
+        self.span_bytes
     }
 
     fn apply_logs(&mut self, batch: &LogBatch) {
         let tl = self.logs.entry(batch.tenant.clone()).or_default();
         self.log_bytes += tl.apply(batch);
+    }
+
+    fn apply_spans(&mut self, batch: &SpanBatch) {
+        let ts = self.spans.entry(batch.tenant.clone()).or_default();
+        self.span_bytes += ts.apply(batch);
     }
 
     fn apply(&mut self, batch: &WriteBatch) {
@@ -229,6 +251,7 @@ impl Head {
         match record {
             Record::Metrics(b) => self.apply(b),
             Record::Logs(b) => self.inner.write().active.apply_logs(b),
+            Record::Spans(b) => self.inner.write().active.apply_spans(b),
         }
     }
 
@@ -372,6 +395,25 @@ impl Head {
         }
         drop(g);
         merge_log_streams(parts)
+    }
+
+    /// `tenant`'s spans of `trace` (or of every trace) overlapping
+    /// `[start_ns, end_ns)`, in every head part.
+    pub fn select_spans(
+        &self,
+        tenant: &TenantId,
+        trace: Option<&[u8; 16]>,
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Vec<sightline_core::span::StoredSpan> {
+        let g = self.inner.read();
+        let mut out = Vec::new();
+        for part in Self::parts(&g) {
+            if let Some(ts) = part.spans.get(tenant) {
+                ts.select(trace, start_ns, end_ns, &mut out);
+            }
+        }
+        out
     }
 
     /// The label sets of `tenant`'s log streams matching all matchers with

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use crate::error::{IngestError, Overload};
 use crate::head::{Head, HeadData};
-use crate::record::{LogBatch, Record, WriteBatch};
+use crate::record::{LogBatch, Record, SpanBatch, WriteBatch};
 use crate::tail::{LogTaps, TailLimit, TailSubscription};
 use crate::wal::{self, SegmentWriter};
 
@@ -77,6 +77,7 @@ pub struct OpenStats {
     pub entries: usize,
     pub samples: usize,
     pub log_entries: usize,
+    pub spans: usize,
     pub truncated_bytes: u64,
     pub bad_entries: usize,
 }
@@ -95,6 +96,7 @@ impl Ingestor {
                     match &r {
                         Record::Metrics(b) => stats.samples += b.sample_count(),
                         Record::Logs(b) => stats.log_entries += b.entry_count(),
+                        Record::Spans(b) => stats.spans += b.spans.len(),
                     }
                     head.apply_record(&r);
                 }
@@ -171,6 +173,11 @@ impl Ingestor {
     /// counted by the caller.
     pub async fn write(&self, batch: WriteBatch) -> Result<(), IngestError> {
         self.write_record(Record::Metrics(batch)).await
+    }
+
+    /// Writes spans durably, as [`Ingestor::write`] writes samples.
+    pub async fn write_spans(&self, batch: SpanBatch) -> Result<(), IngestError> {
+        self.write_record(Record::Spans(batch)).await
     }
 
     /// Writes log streams durably, as [`Ingestor::write`] writes samples.

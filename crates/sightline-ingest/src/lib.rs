@@ -36,7 +36,7 @@ pub mod tail;
 pub mod wal;
 
 pub use error::{IngestError, Overload};
-pub use head::{Head, HeadData, MemStream, MetricMetadata, TenantHead, TenantLogs};
+pub use head::{Head, HeadData, MemStream, MetricMetadata, TenantHead, TenantLogs, TenantSpans};
 pub use ingestor::{Frozen, Ingestor, IngestorConfig};
-pub use record::{LogBatch, Record, SeriesRecord, WriteBatch};
+pub use record::{LogBatch, Record, SeriesRecord, SpanBatch, WriteBatch};
 pub use tail::{DroppedEntry, LogTaps, TailLimit, TailSubscription};

@@ -8,6 +8,7 @@
 //! byte as it always was.
 
 use bytes::{Buf, BufMut};
+use sightline_core::span::StoredSpan;
 use sightline_core::{Label, Labels, LogEntry, LogStream, Sample, TenantId};
 
 use crate::IngestError;
@@ -20,7 +21,7 @@ pub enum RecordKind {
     Metrics,
     /// A [`LogBatch`] of streams and their entries.
     Logs,
-    /// Reserved for span records; not written or read yet.
+    /// A [`SpanBatch`] of spans.
     Spans,
 }
 
@@ -55,7 +56,7 @@ impl RecordKind {
         match self {
             RecordKind::Metrics => METRICS_VERSION,
             RecordKind::Logs => LOGS_VERSION,
-            RecordKind::Spans => 1,
+            RecordKind::Spans => SPANS_VERSION,
         }
     }
 }
@@ -65,6 +66,9 @@ pub const METRICS_VERSION: u8 = 1;
 
 /// The encoding version of log records (the only one there has been).
 pub const LOGS_VERSION: u8 = 1;
+
+/// The encoding version of span records (the only one there has been).
+pub const SPANS_VERSION: u8 = 1;
 
 /// The first byte of every WAL record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,11 +313,72 @@ impl LogBatch {
     }
 }
 
+/// Spans of one request, for one tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanBatch {
+    pub tenant: TenantId,
+    pub spans: Vec<StoredSpan>,
+}
+
+impl SpanBatch {
+    /// Bytes the batch costs a quota: the spans' encoded form.
+    pub fn byte_count(&self) -> usize {
+        self.spans.iter().map(StoredSpan::size).sum()
+    }
+
+    /// Encodes the batch as a WAL payload: a spans record, each span by
+    /// its OTLP form alone (its fields are derived again on replay).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.put_u8(RecordHeader::current(RecordKind::Spans).to_byte());
+        put_str16(out, self.tenant.as_str());
+        out.put_u32_le(self.spans.len() as u32);
+        for s in &self.spans {
+            out.put_u32_le(s.otlp.len() as u32);
+            out.put_slice(&s.otlp);
+        }
+    }
+
+    /// Decodes a WAL payload written by [`SpanBatch::encode`].
+    pub fn decode(mut b: &[u8]) -> Result<SpanBatch, IngestError> {
+        let bad = |what: &str| IngestError::BadInput(format!("wal record: {what}"));
+        let header = RecordHeader::of(b)?;
+        b.advance(1);
+        if header.kind != RecordKind::Spans {
+            return Err(bad(&format!(
+                "a {} record is not a spans record",
+                header.kind.as_str()
+            )));
+        }
+        if header.version != SPANS_VERSION {
+            return Err(bad(&format!(
+                "unknown format version {} of a spans record",
+                header.version
+            )));
+        }
+        let tenant = TenantId::new(get_str16(&mut b)?).map_err(|e| bad(&e.to_string()))?;
+        let n = get_u32(&mut b)? as usize;
+        let mut spans = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            let len = get_u32(&mut b)? as usize;
+            if b.remaining() < len {
+                return Err(bad("truncated"));
+            }
+            spans.push(crate::otlp::traces::stored_span(b[..len].to_vec())?);
+            b.advance(len);
+        }
+        if b.has_remaining() {
+            return Err(bad("trailing bytes"));
+        }
+        Ok(SpanBatch { tenant, spans })
+    }
+}
+
 /// One decoded WAL record, of whichever kind its header names.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     Metrics(WriteBatch),
     Logs(LogBatch),
+    Spans(SpanBatch),
 }
 
 impl Record {
@@ -322,9 +387,7 @@ impl Record {
         match RecordHeader::of(payload)?.kind {
             RecordKind::Metrics => WriteBatch::decode(payload).map(Record::Metrics),
             RecordKind::Logs => LogBatch::decode(payload).map(Record::Logs),
-            RecordKind::Spans => Err(IngestError::BadInput(
-                "wal record: spans records are not supported by this version".into(),
-            )),
+            RecordKind::Spans => SpanBatch::decode(payload).map(Record::Spans),
         }
     }
 
@@ -332,6 +395,7 @@ impl Record {
         match self {
             Record::Metrics(b) => b.encode(out),
             Record::Logs(b) => b.encode(out),
+            Record::Spans(b) => b.encode(out),
         }
     }
 
@@ -339,6 +403,7 @@ impl Record {
         match self {
             Record::Metrics(b) => &b.tenant,
             Record::Logs(b) => &b.tenant,
+            Record::Spans(b) => &b.tenant,
         }
     }
 
@@ -347,6 +412,7 @@ impl Record {
         match self {
             Record::Metrics(b) => b.series.is_empty() && b.metadata.is_empty(),
             Record::Logs(b) => b.streams.iter().all(|s| s.entries.is_empty()),
+            Record::Spans(b) => b.spans.is_empty(),
         }
     }
 
@@ -355,6 +421,7 @@ impl Record {
         match self {
             Record::Metrics(b) => 64 + b.sample_count() * 16,
             Record::Logs(b) => 64 + b.byte_count() + b.entry_count() * 16,
+            Record::Spans(b) => 64 + b.byte_count() + b.spans.len() * 4,
         }
     }
 }

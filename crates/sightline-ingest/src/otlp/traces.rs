@@ -14,6 +14,8 @@ use super::proto::collector::trace::v1::ExportTraceServiceRequest;
 use super::proto::common::v1::{AnyValue, KeyValue, any_value};
 use super::proto::trace::v1::{ResourceSpans, ScopeSpans};
 use super::{Refused, attribute, value_string};
+use crate::error::IngestError;
+pub use crate::record::SpanBatch;
 
 /// What the token makes of the spans it writes.
 pub struct SpanPolicy<'a> {
@@ -24,20 +26,6 @@ pub struct SpanPolicy<'a> {
     pub redact: &'a dyn Fn(&str) -> bool,
     /// What a redacted value becomes.
     pub redacted: &'a str,
-}
-
-/// Spans of one request, for one tenant.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpanBatch {
-    pub tenant: TenantId,
-    pub spans: Vec<StoredSpan>,
-}
-
-impl SpanBatch {
-    /// Bytes the batch costs a quota.
-    pub fn byte_count(&self) -> usize {
-        self.spans.iter().map(StoredSpan::size).sum()
-    }
 }
 
 fn redact(attrs: &mut [KeyValue], p: &SpanPolicy<'_>) {
@@ -70,6 +58,53 @@ fn id<const N: usize>(b: &[u8]) -> Option<[u8; N]> {
     (id != [0; N]).then_some(id)
 }
 
+/// A stored span from its OTLP form (a `ResourceSpans` of one span, as
+/// [`translate`] writes it): how the WAL, the archive and ClickHouse give
+/// spans back.
+pub fn stored_span(otlp: Vec<u8>) -> Result<StoredSpan, IngestError> {
+    let one = ResourceSpans::decode(otlp.as_slice())
+        .map_err(|e| IngestError::BadInput(format!("stored span: {e}")))?;
+    fields(&one, otlp).map_err(|e| IngestError::BadInput(format!("stored span: {e}")))
+}
+
+/// The fields of the one span in `one`, whose encoding is `otlp`.
+fn fields(one: &ResourceSpans, otlp: Vec<u8>) -> Result<StoredSpan, String> {
+    let resource = one.resource.as_ref().map_or(&[][..], |r| &r.attributes[..]);
+    let span = one
+        .scope_spans
+        .first()
+        .and_then(|ss| ss.spans.first())
+        .ok_or("no span")?;
+    let (Some(trace_id), Some(span_id)) = (id::<16>(&span.trace_id), id::<8>(&span.span_id)) else {
+        return Err(format!(
+            "span {:?}: ids of 16 and 8 bytes, not all zero",
+            span.name
+        ));
+    };
+    let (Ok(start_ns), Ok(end_ns)) = (
+        i64::try_from(span.start_time_unix_nano),
+        i64::try_from(span.end_time_unix_nano),
+    ) else {
+        return Err(format!("span {:?}: a time past the year 2262", span.name));
+    };
+    Ok(StoredSpan {
+        trace_id,
+        span_id,
+        parent_span_id: id::<8>(&span.parent_span_id),
+        name: span.name.clone(),
+        kind: span.kind,
+        start_ns,
+        end_ns,
+        status_code: span.status.as_ref().map_or(0, |s| s.code),
+        service_name: attribute(resource, "service.name")
+            .map(|v| value_string(Some(v)))
+            .unwrap_or_default(),
+        attributes: text(&span.attributes),
+        resource: text(resource),
+        otlp,
+    })
+}
+
 /// Translates one request for `tenant`.
 pub fn translate(
     tenant: &TenantId,
@@ -91,10 +126,6 @@ pub fn translate(
             });
         }
         redact(&mut resource.attributes, policy);
-        let service_name = attribute(&resource.attributes, "service.name")
-            .map(|v| value_string(Some(v)))
-            .unwrap_or_default();
-        let resource_text = text(&resource.attributes);
         for ss in rs.scope_spans {
             let mut scope = ss.scope.unwrap_or_default();
             redact(&mut scope.attributes, policy);
@@ -140,20 +171,6 @@ pub fn translate(
                 for l in &mut span.links {
                     redact(&mut l.attributes, policy);
                 }
-                let stored = StoredSpan {
-                    trace_id: id::<16>(&span.trace_id).unwrap_or_default(),
-                    span_id: id::<8>(&span.span_id).unwrap_or_default(),
-                    parent_span_id: id::<8>(&span.parent_span_id),
-                    name: span.name.clone(),
-                    kind: span.kind,
-                    start_ns: start,
-                    end_ns: end,
-                    status_code: span.status.as_ref().map_or(0, |s| s.code),
-                    service_name: service_name.clone(),
-                    attributes: text(&span.attributes),
-                    resource: resource_text.clone(),
-                    otlp: Vec::new(),
-                };
                 let one = ResourceSpans {
                     resource: Some(resource.clone()),
                     scope_spans: vec![ScopeSpans {
@@ -163,10 +180,10 @@ pub fn translate(
                     }],
                     schema_url: rs.schema_url.clone(),
                 };
-                spans.push(StoredSpan {
-                    otlp: one.encode_to_vec(),
-                    ..stored
-                });
+                match fields(&one, one.encode_to_vec()) {
+                    Ok(stored) => spans.push(stored),
+                    Err(e) => refused.add(1, e),
+                }
             }
         }
     }
@@ -279,6 +296,26 @@ mod tests {
             kv("token", "[REDACTED]").value
         );
         assert_eq!(s.status.as_ref().map(|x| x.message.as_str()), Some("boom"));
+        // Through the WAL's encoding and into the head, found by trace.
+        let mut wal = Vec::new();
+        crate::record::Record::Spans(batch.clone()).encode(&mut wal);
+        let replayed = crate::record::Record::decode(&wal).expect("decodes");
+        assert_eq!(replayed, crate::record::Record::Spans(batch.clone()));
+        let head = crate::head::Head::new();
+        head.apply_record(&replayed);
+        assert_eq!(
+            head.select_spans(&tenant, Some(&[1; 16]), 0, i64::MAX)
+                .len(),
+            2
+        );
+        assert_eq!(
+            head.select_spans(&tenant, Some(&[1; 16]), 3_001, i64::MAX)
+                .len(),
+            0
+        );
+        assert_eq!(head.select_spans(&tenant, None, 0, 1_500).len(), 2);
+        let other = TenantId::new("u").expect("tenant");
+        assert!(head.select_spans(&other, None, 0, i64::MAX).is_empty());
         let res = back.resource.expect("resource");
         assert_eq!(
             super::super::attribute(&res.attributes, "application").map(|v| value_string(Some(v))),
