@@ -8,4 +8,6 @@ mod params;
 pub(crate) mod push;
 pub(crate) mod query;
 pub(crate) mod tail;
+
+pub(crate) use params::now_ns;
 mod volume;

@@ -32,9 +32,9 @@ pub(crate) fn grpc_code(kind: RefusalKind) -> tonic::Code {
         K::NotAllowed => tonic::Code::PermissionDenied,
         K::QuotaExceeded => tonic::Code::ResourceExhausted,
         K::Overloaded | K::Unavailable => tonic::Code::Unavailable,
-        K::Cardinality | K::BadData | K::UnsupportedEncoding | K::TooLarge => {
-            tonic::Code::InvalidArgument
-        }
+        // Too large is not retryable: RESOURCE_EXHAUSTED without RetryInfo.
+        K::TooLarge => tonic::Code::ResourceExhausted,
+        K::Cardinality | K::BadData | K::UnsupportedEncoding => tonic::Code::InvalidArgument,
         K::Internal => tonic::Code::Internal,
     }
 }
@@ -77,10 +77,12 @@ pub(crate) async fn export_metrics(
     let settings = s.cfg.otlp.metrics.clone();
     let limits = s.cfg.decode;
     let t = tenant.clone();
-    let translated =
-        tokio::task::spawn_blocking(move || otlp::metrics::translate(&t, req, &settings, &limits))
-            .await
-            .map_err(|e| Refusal::Internal(format!("translation task failed: {e}")))?;
+    let now_ms = now_ns() / 1_000_000;
+    let translated = tokio::task::spawn_blocking(move || {
+        otlp::metrics::translate(&t, req, &settings, &limits, now_ms)
+    })
+    .await
+    .map_err(|e| Refusal::Internal(format!("translation task failed: {e}")))?;
     let (batch, mut refused) = match translated {
         Ok(v) => v,
         Err(e) => return Err(s.gateway.refuse_payload(&tenant, e.into())),
@@ -111,10 +113,7 @@ pub(crate) async fn export_logs(
     let tenant = scope.tenant().map_err(|_| Refusal::NoWorkspace)?.clone();
     let settings = s.cfg.otlp.logs.clone();
     let limits = s.cfg.push_limits;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-        .unwrap_or_default();
+    let now = now_ns();
     let t = tenant.clone();
     let (decoded, mut refused) = tokio::task::spawn_blocking(move || {
         otlp::logs::translate(&t, req, &settings, &limits, now)
@@ -139,6 +138,10 @@ pub(crate) async fn export_logs(
         );
     }
     Ok(Exported { refused })
+}
+
+fn now_ns() -> i64 {
+    crate::loki::now_ns()
 }
 
 /// How the OTLP doors translate: names, promoted resource attributes, the

@@ -2,6 +2,8 @@
 //! arrive, kept to the streams the query and the scope select, through the
 //! query's pipeline.
 
+use std::sync::Arc;
+
 use sightline_core::{LogStream, Matcher, matches_all};
 use sightline_ingest::{DroppedEntry, TailSubscription};
 use sightline_logeval::query::{LogParams, OutStream, eval_logs};
@@ -33,7 +35,7 @@ impl Engine {
         let matchers = sel.selection().matchers().to_vec();
         let sub = self
             .ingestor
-            .tail_logs(scope.tenant_id(), max_per_tenant)
+            .tail_logs(scope.tenant_id(), matchers.clone(), max_per_tenant)
             .map_err(|l| {
                 EngineError::BadData(format!(
                     "max concurrent tail requests limit exceeded, count > limit ({} > {})",
@@ -49,54 +51,28 @@ impl Engine {
 }
 
 impl LogTail {
-    /// Waits for the next acknowledged record of the tenant and returns
-    /// its entries the query selects (often none); `None` once the write
-    /// path is gone.
-    pub async fn next(&mut self, now_ns: i64) -> Option<Result<Vec<OutStream>, EngineError>> {
-        let record = self.sub.recv().await?;
-        Some(self.select(&record, now_ns))
+    /// Waits for the next acknowledged record of the streams this tail
+    /// selects; `None` once the write path is gone.
+    pub async fn recv(&mut self) -> Option<Arc<Vec<LogStream>>> {
+        self.sub.recv().await
     }
 
-    /// Like [`LogTail::next`] without waiting: `None` when nothing is
-    /// waiting.
-    pub fn try_next(&mut self, now_ns: i64) -> Option<Result<Vec<OutStream>, EngineError>> {
-        let record = self.sub.try_recv()?;
-        Some(self.select(&record, now_ns))
+    /// The next record if one is waiting.
+    pub fn try_recv(&mut self) -> Option<Arc<Vec<LogStream>>> {
+        self.sub.try_recv()
     }
 
-    fn select(&self, record: &[LogStream], now_ns: i64) -> Result<Vec<OutStream>, EngineError> {
-        let streams: Vec<LogStream> = record
-            .iter()
-            .filter(|s| matches_all(&self.matchers, &s.labels))
-            .map(|s| {
-                let mut s = s.clone();
-                s.entries.sort_by_key(|e| e.ts_ns);
-                s
-            })
-            .collect();
-        let (Some(lo), Some(hi)) = (
-            streams
-                .iter()
-                .filter_map(|s| s.entries.first())
-                .map(|e| e.ts_ns)
-                .min(),
-            streams
-                .iter()
-                .filter_map(|s| s.entries.last())
-                .map(|e| e.ts_ns)
-                .max(),
-        ) else {
-            return Ok(Vec::new());
-        };
-        let params = LogParams {
-            start_ns: lo,
-            end_ns: hi.saturating_add(1),
-            limit: usize::MAX,
-            direction: sightline_core::Direction::Forward,
-            interval_ns: 0,
-            now_ns,
-        };
-        Ok(eval_logs(&self.expr, streams, &params)?)
+    /// The entries of `records` through the query's pipeline, on a
+    /// blocking thread (a pipeline may cost what a query costs).
+    pub async fn select(
+        &self,
+        records: Vec<Arc<Vec<LogStream>>>,
+        now_ns: i64,
+    ) -> Result<Vec<OutStream>, EngineError> {
+        let (expr, matchers) = (self.expr.clone(), self.matchers.clone());
+        tokio::task::spawn_blocking(move || select(&expr, &matchers, &records, now_ns))
+            .await
+            .map_err(|e| EngineError::Internal(format!("tail task failed: {e}")))?
     }
 
     /// The entries of the query's streams this tail missed since the last
@@ -106,4 +82,45 @@ impl LogTail {
         d.retain(|e| matches_all(&self.matchers, &e.labels));
         d
     }
+}
+
+fn select(
+    expr: &LogExpr,
+    matchers: &[Matcher],
+    records: &[Arc<Vec<LogStream>>],
+    now_ns: i64,
+) -> Result<Vec<OutStream>, EngineError> {
+    let streams: Vec<LogStream> = records
+        .iter()
+        .flat_map(|r| r.iter())
+        .filter(|s| matches_all(matchers, &s.labels))
+        .map(|s| {
+            let mut s = s.clone();
+            s.entries.sort_by_key(|e| e.ts_ns);
+            s
+        })
+        .collect();
+    let (Some(lo), Some(hi)) = (
+        streams
+            .iter()
+            .filter_map(|s| s.entries.first())
+            .map(|e| e.ts_ns)
+            .min(),
+        streams
+            .iter()
+            .filter_map(|s| s.entries.last())
+            .map(|e| e.ts_ns)
+            .max(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let params = LogParams {
+        start_ns: lo,
+        end_ns: hi.saturating_add(1),
+        limit: usize::MAX,
+        direction: sightline_core::Direction::Forward,
+        interval_ns: 0,
+        now_ns,
+    };
+    Ok(eval_logs(expr, streams, &params)?)
 }

@@ -61,8 +61,10 @@ pub fn is_sensitive(key: &str, keys: &[String]) -> bool {
 }
 
 /// The service a series is written for: its `service` label, else its
-/// `job` after the last `/` (OTLP writes `job` as
-/// `service.namespace/service.name`, so this is `service.name`).
+/// `job` after the last `/`. OTLP writes `job` as
+/// `service.namespace/service.name`, and a service name cannot hold a `/`
+/// (a token's list could never name `ns/name`), so the part after it is
+/// the service.
 pub fn service_of(labels: &sightline_core::Labels) -> Option<&str> {
     labels.get("service").or_else(|| {
         labels

@@ -153,14 +153,15 @@ impl Ingestor {
         &self.head
     }
 
-    /// Opens a live tail of `tenant`'s log records: each acknowledged
-    /// record from now on, in WAL order.
+    /// Opens a live tail of `tenant`'s log streams that `matchers`
+    /// select: each acknowledged record from now on, in WAL order.
     pub fn tail_logs(
         &self,
         tenant: &sightline_core::TenantId,
+        matchers: Vec<sightline_core::Matcher>,
         max_per_tenant: usize,
     ) -> Result<TailSubscription, TailLimit> {
-        self.taps.subscribe(tenant, max_per_tenant)
+        self.taps.subscribe(tenant, matchers, max_per_tenant)
     }
 
     /// Bytes in WAL segments on disk (not yet released).
@@ -330,11 +331,11 @@ fn writer_loop(
                 Ok(()) => {
                     for (record, ack, size) in group.drain(..) {
                         head.apply_record(&record);
-                        if let Record::Logs(batch) = &record {
-                            taps.publish(batch);
-                        }
                         pending.fetch_sub(size, Ordering::SeqCst);
                         let _ = ack.send(Ok(()));
+                        if let Record::Logs(batch) = record {
+                            taps.publish(batch);
+                        }
                     }
                 }
                 Err(e) => {

@@ -1,17 +1,19 @@
 //! Live log tails: every acknowledged log record, in WAL order, offered to
 //! the subscribers of its tenant and of no other.
 //!
-//! The WAL writer publishes a record once it is durable and in the head,
-//! so a tail sees exactly what a query could read. A subscriber that falls
-//! behind loses records rather than slowing ingest: what it missed is
-//! counted as dropped entries (their timestamps and labels, as Loki reports
-//! them), capped at [`MAX_DROPPED`].
+//! The WAL writer publishes a record once it is durable, in the head and
+//! acknowledged, so a tail sees exactly what a query could read. Each tail
+//! gets only the streams its matchers select; the lock on the tails is
+//! held only to copy their senders. A subscriber that falls behind loses
+//! records rather than slowing ingest: what it missed is counted as
+//! dropped entries (their timestamps and labels, as Loki reports them),
+//! capped at [`MAX_DROPPED`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sightline_core::{Labels, LogStream, TenantId};
+use sightline_core::{Labels, LogStream, Matcher, TenantId, matches_all};
 use tokio::sync::mpsc;
 
 use crate::record::LogBatch;
@@ -29,8 +31,11 @@ pub struct DroppedEntry {
     pub labels: Labels,
 }
 
+#[derive(Clone)]
 struct Tap {
     id: u64,
+    /// The streams this tail receives: all of these match.
+    matchers: Arc<[Matcher]>,
     tx: mpsc::Sender<Arc<Vec<LogStream>>>,
     dropped: Arc<Mutex<Vec<DroppedEntry>>>,
 }
@@ -55,11 +60,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl LogTaps {
-    /// Opens a tail of `tenant`'s log records, refused when the tenant
-    /// already has `max_per_tenant` open.
+    /// Opens a tail of `tenant`'s log streams that `matchers` all select,
+    /// refused when the tenant already has `max_per_tenant` open.
     pub fn subscribe(
         self: &Arc<Self>,
         tenant: &TenantId,
+        matchers: Vec<Matcher>,
         max_per_tenant: usize,
     ) -> Result<TailSubscription, TailLimit> {
         let mut taps = lock(&self.taps);
@@ -75,6 +81,7 @@ impl LogTaps {
         let dropped = Arc::new(Mutex::new(Vec::new()));
         list.push(Tap {
             id,
+            matchers: matchers.into(),
             tx,
             dropped: dropped.clone(),
         });
@@ -87,14 +94,34 @@ impl LogTaps {
         })
     }
 
-    /// Offers an acknowledged record to its tenant's tails.
-    pub fn publish(&self, batch: &LogBatch) {
-        let taps = lock(&self.taps);
-        let Some(list) = taps.get(&batch.tenant).filter(|l| !l.is_empty()) else {
-            return;
+    /// Offers an acknowledged record to its tenant's tails, each the
+    /// streams it selects.
+    pub fn publish(&self, batch: LogBatch) {
+        let taps: Vec<Tap> = match lock(&self.taps).get(&batch.tenant) {
+            Some(list) if !list.is_empty() => list.clone(),
+            _ => return,
         };
-        let streams = Arc::new(batch.streams.clone());
-        for tap in list {
+        let mut batch = Some(batch);
+        for (n, tap) in taps.iter().enumerate() {
+            let last = n + 1 == taps.len();
+            let streams: Vec<LogStream> = match (last, &mut batch) {
+                // The last tail takes the record's own streams.
+                (true, Some(b)) => std::mem::take(&mut b.streams)
+                    .into_iter()
+                    .filter(|s| matches_all(&tap.matchers, &s.labels))
+                    .collect(),
+                (_, Some(b)) => b
+                    .streams
+                    .iter()
+                    .filter(|s| matches_all(&tap.matchers, &s.labels))
+                    .cloned()
+                    .collect(),
+                (_, None) => Vec::new(),
+            };
+            if streams.is_empty() {
+                continue;
+            }
+            let streams = Arc::new(streams);
             if tap.tx.try_send(streams.clone()).is_err() {
                 let mut dropped = lock(&tap.dropped);
                 for s in streams.iter() {
@@ -192,22 +219,28 @@ mod tests {
     async fn a_tail_sees_only_its_tenant_and_counts_what_it_missed() {
         let taps = Arc::new(LogTaps::default());
         let a = TenantId::new("alpha").expect("tenant");
-        let mut sub = taps.subscribe(&a, 2).expect("first");
-        let _second = taps.subscribe(&a, 2).expect("second");
+        let web = Matcher::new("app", sightline_core::MatchOp::Equal, "web").expect("matcher");
+        let mut sub = taps.subscribe(&a, vec![], 2).expect("first");
+        let mut other = taps.subscribe(&a, vec![web], 2).expect("second");
         assert_eq!(
-            taps.subscribe(&a, 2).err(),
+            taps.subscribe(&a, vec![], 2).err(),
             Some(TailLimit { count: 3, limit: 2 })
         );
-        taps.publish(&batch("beta", 1));
-        taps.publish(&batch("alpha", 2));
+        taps.publish(batch("beta", 1));
+        taps.publish(batch("alpha", 2));
+        assert!(other.try_recv().is_none(), "app=web selects none of it");
         let got = sub.recv().await.expect("record");
         assert_eq!(got[0].entries.len(), 2);
         assert!(sub.try_recv().is_none(), "beta's record never arrives");
         for _ in 0..TAIL_BUFFER + 3 {
-            taps.publish(&batch("alpha", 1));
+            taps.publish(batch("alpha", 1));
         }
         assert_eq!(sub.take_dropped().len(), 3);
         assert!(sub.take_dropped().is_empty());
+        assert!(
+            other.take_dropped().is_empty(),
+            "what it does not select is not dropped"
+        );
         drop(sub);
         assert_eq!(taps.open(&a), 1);
     }

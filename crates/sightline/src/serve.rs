@@ -113,6 +113,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addrs[..])
         .await
         .with_context(|| format!("listening on {}", s.listen))?;
+    let mut grpc_task = None;
     if let (Some(l), Some(a)) = (&s.otlp_grpc_listen, &grpc_addrs) {
         let grpc = tokio::net::TcpListener::bind(&a[..])
             .await
@@ -120,11 +121,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(addr = %grpc.local_addr()?, tls = tls.is_some(), "OTLP gRPC listening");
         let app = sightline_api::otlp_grpc_router(state.clone());
         let tls = tls.clone();
-        tokio::spawn(async move {
+        grpc_task = Some(tokio::spawn(async move {
             if let Err(e) = sightline_api::serve_router(grpc, tls, app, shutdown()).await {
                 tracing::error!(error = %e, "the OTLP gRPC listener stopped");
             }
-        });
+        }));
     }
     tracing::info!(
         addr = %listener.local_addr()?,
@@ -134,6 +135,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "listening"
     );
     sightline_api::serve(listener, tls, state, shutdown()).await?;
+    // Both listeners stop on the same signal; the gRPC one finishes the
+    // exports it is answering before the process ends.
+    if let Some(t) = grpc_task {
+        let _ = t.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -16,8 +16,8 @@ use sightline_logql::ast::Expr;
 
 use super::encode::json;
 use super::params::{
-    LokiError, MAX_POINTS, check_entries_limit, ms_bounds, now_ns, parse_bounds, parse_count,
-    parse_query, parse_step_param, query_text, selector_param,
+    LokiError, check_entries_limit, checked_step, ms_bounds, now_ns, parse_bounds, parse_count,
+    parse_query, query_text, selector_param,
 };
 use crate::params::Params;
 use crate::{AppState, Scope};
@@ -105,12 +105,7 @@ async fn entries(
             .or(p.get("field_limit")),
         DEFAULT_FIELD_LIMIT,
     )?;
-    let step = parse_step_param(p, start, end)?;
-    if (end - start) / step > MAX_POINTS {
-        return Err(LokiError::bad(
-            "exceeded maximum resolution of 11,000 points per time series. Try increasing the value of the step parameter",
-        ));
-    }
+    let step = checked_step(p, start, end)?;
     check_entries_limit(line_limit)?;
     let req = LogqlRequest {
         start_ns: start,
@@ -161,7 +156,10 @@ pub async fn detected_fields_handler(
 ) -> Response {
     let r = async {
         let (streams, limit) = entries(&s, &scope, &p).await?;
-        let fields = detected_fields(&streams, limit);
+        // Parsing every line with json and logfmt is CPU work.
+        let fields = tokio::task::spawn_blocking(move || detected_fields(&streams, limit))
+            .await
+            .map_err(|e| LokiError::internal(format!("detection task failed: {e}")))?;
         if fields.is_empty() {
             return Ok(json(&serde_json::json!({})));
         }
@@ -198,7 +196,10 @@ pub async fn detected_field_values_handler(
 ) -> Response {
     let r = async {
         let (streams, limit) = entries(&s, &scope, &p).await?;
-        let values = detected_field_values(&streams, &name, limit);
+        let values =
+            tokio::task::spawn_blocking(move || detected_field_values(&streams, &name, limit))
+                .await
+                .map_err(|e| LokiError::internal(format!("detection task failed: {e}")))?;
         if values.is_empty() {
             return Ok(json(&serde_json::json!({})));
         }

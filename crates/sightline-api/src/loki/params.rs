@@ -87,7 +87,7 @@ impl IntoResponse for LokiError {
     }
 }
 
-pub(super) fn now_ns() -> i64 {
+pub(crate) fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
@@ -177,6 +177,7 @@ pub(super) fn parse_count(
         ))
     })?;
     if n <= 0 {
+        // Loki says `limit` for `line_limit` too.
         return Err(LokiError::bad("limit must be a positive value"));
     }
     if n > i64::from(u32::MAX) {
@@ -240,7 +241,7 @@ pub(super) struct RangeParams {
 pub(super) fn parse_step_param(p: &Params, start: i64, end: i64) -> Result<i64, LokiError> {
     let step = match p.get("step").filter(|v| !v.is_empty()) {
         Some(v) => parse_step(v)?,
-        None => ((end - start) / NS_PER_S / 250).max(1) * NS_PER_S,
+        None => (end.saturating_sub(start) / NS_PER_S / 250).max(1) * NS_PER_S,
     };
     if step <= 0 {
         return Err(LokiError::bad(
@@ -250,16 +251,22 @@ pub(super) fn parse_step_param(p: &Params, start: i64, end: i64) -> Result<i64, 
     Ok(step)
 }
 
-pub(super) fn parse_range(p: &Params, now: i64) -> Result<RangeParams, LokiError> {
-    let (start, end) = parse_bounds(p, now)?;
-    let limit = parse_limit(p)?;
-    let direction = parse_direction(p)?;
+/// The step of `[start, end]`, refused past Loki's 11,000 points.
+pub(super) fn checked_step(p: &Params, start: i64, end: i64) -> Result<i64, LokiError> {
     let step = parse_step_param(p, start, end)?;
-    if (end - start) / step > MAX_POINTS {
+    if end.saturating_sub(start) / step > MAX_POINTS {
         return Err(LokiError::bad(
             "exceeded maximum resolution of 11,000 points per time series. Try increasing the value of the step parameter",
         ));
     }
+    Ok(step)
+}
+
+pub(super) fn parse_range(p: &Params, now: i64) -> Result<RangeParams, LokiError> {
+    let (start, end) = parse_bounds(p, now)?;
+    let limit = parse_limit(p)?;
+    let direction = parse_direction(p)?;
+    let step = checked_step(p, start, end)?;
     let interval = match p.get("interval").filter(|v| !v.is_empty()) {
         Some(v) => parse_step(v)?,
         None => 0,

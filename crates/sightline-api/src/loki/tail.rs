@@ -38,6 +38,13 @@ const MAX_ENTRIES_PER_MESSAGE: usize = 100;
 /// Longest `delay_for`, in seconds.
 const MAX_DELAY_FOR: i64 = 5;
 
+/// Longest a client may leave one message unread before the tail is
+/// closed (a slow reader must not hold a tail, or its memory, for ever).
+const SEND_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Most entries waiting for `delay_for`; later ones are not kept.
+const MAX_PENDING: usize = 10_000;
+
 /// How a tail is bounded.
 #[derive(Debug, Clone, Copy)]
 pub struct TailLimits {
@@ -131,18 +138,26 @@ pub async fn tail(
     })
 }
 
+/// Sends one message; false when the client is gone or has not read for
+/// [`SEND_TIMEOUT`].
+async fn send(socket: &mut WebSocket, msg: Message) -> bool {
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await,
+        Ok(Ok(()))
+    )
+}
+
 async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
     // A close reason is at most 123 bytes on the wire.
     let mut end = reason.len().min(123);
     while !reason.is_char_boundary(end) {
         end -= 1;
     }
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason[..end].into(),
-        })))
-        .await;
+    let frame = CloseFrame {
+        code,
+        reason: reason[..end].into(),
+    };
+    send(socket, Message::Close(Some(frame))).await;
 }
 
 /// Entries on their way out, oldest first, with what identifies them.
@@ -172,7 +187,7 @@ async fn send_entries(
     };
     for batch in batches {
         let text = tail_message(batch, dropped.take().unwrap_or_default(), flags);
-        if socket.send(Message::Text(text.into())).await.is_err() {
+        if !send(socket, Message::Text(text.into())).await {
             return false;
         }
     }
@@ -248,24 +263,21 @@ async fn serve(s: AppState, read: ReadScope, req: TailRequest, mut socket: WebSo
     tokio::pin!(deadline);
     loop {
         tokio::select! {
-            got = tail.next(now_ns()) => {
-                let Some(got) = got else {
+            got = tail.recv() => {
+                let Some(first) = got else {
                     return close(&mut socket, close_code::ERROR, "the write path stopped").await;
                 };
-                let mut streams = match got {
+                let mut records = vec![first];
+                while let Some(r) = tail.try_recv() {
+                    records.push(r);
+                }
+                let streams = match tail.select(records, now_ns()).await {
                     Ok(v) => v,
                     Err(e) => return close(&mut socket, close_code::ERROR, &e.to_string()).await,
                 };
-                loop {
-                    pending.extend(fresh(std::mem::take(&mut streams), &seen));
-                    match tail.try_next(now_ns()) {
-                        Some(Ok(v)) => streams = v,
-                        Some(Err(e)) => {
-                            return close(&mut socket, close_code::ERROR, &e.to_string()).await
-                        }
-                        None => break,
-                    }
-                }
+                let mut fresh = fresh(streams, &seen);
+                fresh.truncate(MAX_PENDING.saturating_sub(pending.len()));
+                pending.extend(fresh);
                 if req.delay_ns == 0
                     && !send_entries(&mut socket, &mut pending, tail.take_dropped(), &req.flags).await
                 {
@@ -284,7 +296,7 @@ async fn serve(s: AppState, read: ReadScope, req: TailRequest, mut socket: WebSo
                 }
             }
             _ = ping.tick() => {
-                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                if !send(&mut socket, Message::Ping(Vec::new().into())).await {
                     return;
                 }
             }

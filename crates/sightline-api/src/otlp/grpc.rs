@@ -129,7 +129,8 @@ async fn require(State(state): State<AppState>, mut req: Request, next: Next) ->
 
 /// The gRPC listener's routes: the OTLP services behind the token check.
 pub fn router(state: AppState) -> axum::Router {
-    let max = state.cfg.max_body_bytes;
+    // The decompressed limit, as on OTLP/HTTP.
+    let max = state.cfg.decode.max_decompressed_bytes;
     let svc = Otlp {
         state: state.clone(),
     };

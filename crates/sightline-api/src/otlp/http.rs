@@ -36,12 +36,8 @@ impl Encoding {
     }
 }
 
-/// The request's encoding and its body, inflated.
-fn body_of(
-    s: &AppState,
-    headers: &HeaderMap,
-    body: Bytes,
-) -> Result<(Encoding, Vec<u8>), (Encoding, Refusal)> {
+/// The request's encoding, and how its body is compressed.
+fn encoding_of(headers: &HeaderMap) -> Result<(Encoding, bool), (Encoding, Refusal)> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -64,24 +60,51 @@ fn body_of(
             ));
         }
     };
-    let raw = match headers
+    match headers
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase())
         .as_deref()
     {
-        None | Some("") | Some("identity") => body.to_vec(),
-        Some("gzip") => inflate(&body, Inflate::Gzip, s.cfg.decode.max_decompressed_bytes)
-            .map_err(|e| (enc, Refusal::from(e)))?,
-        Some(other) => {
-            return Err((
-                enc,
-                Refusal::UnsupportedEncoding(format!(
-                    "unsupported Content-Encoding {other:?}: OTLP/HTTP takes gzip or none"
-                )),
-            ));
-        }
-    };
-    Ok((enc, raw))
+        None | Some("") | Some("identity") => Ok((enc, false)),
+        Some("gzip") => Ok((enc, true)),
+        Some(other) => Err((
+            enc,
+            Refusal::UnsupportedEncoding(format!(
+                "unsupported Content-Encoding {other:?}: OTLP/HTTP takes gzip or none"
+            )),
+        )),
+    }
+}
+
+/// Inflates and decodes the body on a blocking thread (CPU work, up to
+/// the decompressed limit); the request, its encoding and its size.
+async fn decode<T: Send + 'static>(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: Bytes,
+    protobuf: fn(&[u8]) -> Result<T, Refusal>,
+    json: fn(&[u8]) -> Result<T, Refusal>,
+) -> Result<(Encoding, T, usize), (Encoding, Refusal)> {
+    let (enc, gzip) = encoding_of(headers)?;
+    let max = s.cfg.decode.max_decompressed_bytes;
+    let done = tokio::task::spawn_blocking(move || {
+        let raw = if gzip {
+            inflate(&body, Inflate::Gzip, max).map_err(Refusal::from)?
+        } else {
+            body.to_vec()
+        };
+        let req = match enc {
+            Encoding::Protobuf => protobuf(&raw)?,
+            Encoding::Json => json(&raw)?,
+        };
+        Ok::<_, Refusal>((req, raw.len()))
+    })
+    .await;
+    match done {
+        Ok(Ok((req, n))) => Ok((enc, req, n)),
+        Ok(Err(r)) => Err((enc, r)),
+        Err(e) => Err((enc, Refusal::Internal(format!("decode task failed: {e}")))),
+    }
 }
 
 fn status_of(kind: RefusalKind) -> StatusCode {
@@ -164,19 +187,20 @@ pub async fn metrics(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (enc, raw) = match body_of(&s, &headers, body) {
+    let decoded = decode(
+        &s,
+        &headers,
+        body,
+        |b| {
+            ExportMetricsServiceRequest::decode(b)
+                .map_err(|e| Refusal::BadData(format!("protobuf: {e}")))
+        },
+        |b| json::decode_metrics(b).map_err(Refusal::from),
+    )
+    .await;
+    let (enc, req, raw_bytes) = match decoded {
         Ok(v) => v,
         Err((enc, r)) => return refuse(&s, &scope, enc, r),
-    };
-    let raw_bytes = raw.len();
-    let req = match enc {
-        Encoding::Protobuf => ExportMetricsServiceRequest::decode(raw.as_slice())
-            .map_err(|e| Refusal::BadData(format!("protobuf: {e}"))),
-        Encoding::Json => json::decode_metrics(&raw).map_err(Refusal::from),
-    };
-    let req = match req {
-        Ok(r) => r,
-        Err(r) => return refuse(&s, &scope, enc, r),
     };
     match export_metrics(&s, &scope, req, raw_bytes).await {
         Ok(e) => success(enc, &e, "rejectedDataPoints", |n, m| {
@@ -202,18 +226,20 @@ pub async fn logs(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (enc, raw) = match body_of(&s, &headers, body) {
+    let decoded = decode(
+        &s,
+        &headers,
+        body,
+        |b| {
+            ExportLogsServiceRequest::decode(b)
+                .map_err(|e| Refusal::BadData(format!("protobuf: {e}")))
+        },
+        |b| json::decode_logs(b).map_err(Refusal::from),
+    )
+    .await;
+    let (enc, req, _) = match decoded {
         Ok(v) => v,
         Err((enc, r)) => return refuse(&s, &scope, enc, r),
-    };
-    let req = match enc {
-        Encoding::Protobuf => ExportLogsServiceRequest::decode(raw.as_slice())
-            .map_err(|e| Refusal::BadData(format!("protobuf: {e}"))),
-        Encoding::Json => json::decode_logs(&raw).map_err(Refusal::from),
-    };
-    let req = match req {
-        Ok(r) => r,
-        Err(r) => return refuse(&s, &scope, enc, r),
     };
     match export_logs(&s, &scope, req).await {
         Ok(e) => success(enc, &e, "rejectedLogRecords", |n, m| {

@@ -176,16 +176,21 @@ impl<'a> Obj<'a> {
         if s.is_empty() {
             return Ok(Vec::new());
         }
-        if s.len() != len * 2 {
+        let b = s.as_bytes();
+        if b.len() != len * 2 || !b.iter().all(u8::is_ascii_hexdigit) {
             return Err(bad(
                 &self.at(key),
                 format!("expected {} hex digits, got {:?}", len * 2, s),
             ));
         }
-        (0..len)
-            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16))
-            .collect::<Result<Vec<u8>, _>>()
-            .map_err(|_| bad(&self.at(key), format!("not hex: {s:?}")))
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => c - b'A' + 10,
+        };
+        Ok(b.chunks(2)
+            .map(|p| digit(p[0]) << 4 | digit(p[1]))
+            .collect())
     }
 
     fn u64_list(&self, key: &str) -> R<Vec<u64>> {
@@ -757,6 +762,14 @@ mod tests {
             (
                 br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"-1"}]}]}]}"#,
                 "logRecords[0].timeUnixNano: expected an unsigned integer",
+            ),
+            (
+                r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"aéééééééééééééééa"}]}]}]}"#.as_bytes(),
+                "traceId: expected 32 hex digits",
+            ),
+            (
+                br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"+a+a+a+a+a+a+a+a"}]}]}]}"#,
+                "spanId: expected 16 hex digits",
             ),
             (br#"[1]"#, "request: expected an object"),
             (br#"{"#, "JSON:"),

@@ -112,7 +112,7 @@ pub fn translate(
         labels.retain(|(k, _)| seen.insert(k.clone()));
         // Without `service.name`, Loki takes the first of its candidate
         // index labels, else `unknown_service`.
-        if !labels.iter().any(|(k, _)| k == "service_name") {
+        if limits.discover_service_name && !labels.iter().any(|(k, _)| k == "service_name") {
             let found = SERVICE_NAME_SOURCES
                 .iter()
                 .find_map(|c| labels.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()));

@@ -14,8 +14,14 @@
 //!   `service.instance.id`, other resource attributes on `target_info`
 //!   unless promoted to labels;
 //! - a point flagged "no recorded value" as Prometheus's staleness marker;
-//! - the start time as a zero sample, so that a restart is a counter reset
-//!   even when the new value is larger than the old one.
+//! - points more than ten minutes ahead of the server's clock refused, as
+//!   Prometheus refuses them.
+//!
+//! Start times are not written as zero samples: a zero at the start time
+//! would overwrite a real sample at that instant (a Collector's first
+//! point has its start time as its time), so counter resets are found by
+//! their values, as Prometheus finds them without its created-timestamp
+//! flags.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -63,13 +69,13 @@ const SERVICE_INSTANCE_ID: &str = "service.instance.id";
 /// Bit 0 of a point's flags: no value was recorded (a staleness marker).
 const NO_RECORDED_VALUE: u32 = 1;
 
-/// A start time at most this long before the point's time is written as a
-/// zero sample (a restarted process starts its counters again).
-const START_ZERO_WINDOW_MS: i64 = 3_600_000;
+/// How far ahead of the server's clock a point may be (Prometheus's
+/// `maxAheadTime`).
+const MAX_AHEAD_MS: i64 = 600_000;
 
-/// `target_info` repeats this often between a resource's first and last
-/// point (half Prometheus's default lookback).
-const TARGET_INFO_EVERY_MS: i64 = 150_000;
+/// Most `target_info` samples one resource writes (one per distinct
+/// point time, up to this many).
+const MAX_TARGET_INFO_SAMPLES: usize = 1_000;
 
 /// A unit's name in a metric name (Prometheus's `unitMap`).
 fn unit_word(u: &str) -> Option<&'static str> {
@@ -245,7 +251,7 @@ fn attribute_labels(attrs: &[KeyValue], skip: &[&str]) -> BTreeMap<String, Strin
     sorted.sort_by(|a, b| a.key.cmp(&b.key));
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for kv in sorted {
-        let Some(name) = label_name(&kv.key) else {
+        let Some(name) = label_name(&kv.key).filter(|n| n != METRIC_NAME) else {
             continue;
         };
         let value = value_string(kv.value.as_ref());
@@ -272,7 +278,11 @@ struct Target {
 }
 
 fn target(resource: &[KeyValue], s: &MetricSettings) -> Target {
-    let text = |k| attribute(resource, k).map(|v| value_string(Some(v)));
+    let text = |k| {
+        attribute(resource, k)
+            .map(|v| value_string(Some(v)))
+            .filter(|v| !v.is_empty())
+    };
     let name = text(SERVICE_NAME);
     let job = name.map(|n| match text(SERVICE_NAMESPACE) {
         Some(ns) => format!("{ns}/{n}"),
@@ -394,16 +404,21 @@ impl Series<'_> {
     }
 }
 
-/// A point's time in milliseconds and its start time's zero sample.
-fn times(time_ns: u64, start_ns: u64) -> Result<(i64, Option<i64>), String> {
+/// A point's time in milliseconds, refused when absent or too far ahead.
+fn time_ms(time_ns: u64, now_ms: i64) -> Result<i64, String> {
     if time_ns == 0 {
         return Err("a data point without a time".into());
     }
     let t =
         i64::try_from(time_ns / 1_000_000).map_err(|_| "a time past the year 2262".to_string())?;
-    let start = i64::try_from(start_ns / 1_000_000).unwrap_or(0);
-    let zero = (start > 0 && start < t && t - start <= START_ZERO_WINDOW_MS).then_some(start);
-    Ok((t, zero))
+    if t > now_ms.saturating_add(MAX_AHEAD_MS) {
+        return Err(format!(
+            "a data point {} s ahead of the server's clock (at most {} s)",
+            (t - now_ms) / 1000,
+            MAX_AHEAD_MS / 1000
+        ));
+    }
+    Ok(t)
 }
 
 /// The labels of one point: its attributes (not one named `__name__`),
@@ -433,13 +448,6 @@ fn number(p: &NumberDataPoint) -> f64 {
     }
 }
 
-fn with_zero(t: i64, v: f64, zero: Option<i64>) -> Vec<Sample> {
-    match zero {
-        Some(z) => vec![Sample { t: z, v: 0.0 }, Sample { t, v }],
-        None => vec![Sample { t, v }],
-    }
-}
-
 /// Translates one request for `tenant`: the batch of what is written and
 /// the points refused, with why.
 pub fn translate(
@@ -447,6 +455,7 @@ pub fn translate(
     req: ExportMetricsServiceRequest,
     s: &MetricSettings,
     limits: &DecodeLimits,
+    now_ms: i64,
 ) -> Result<(WriteBatch, Refused), IngestError> {
     let mut out = Series {
         limits,
@@ -458,7 +467,8 @@ pub fn translate(
     for rm in req.resource_metrics {
         let resource = rm.resource.map(|r| r.attributes).unwrap_or_default();
         let target = target(&resource, s);
-        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        // The distinct times of the resource's points, for `target_info`.
+        let mut times: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
         for sm in rm.scope_metrics {
             for m in sm.metrics {
                 let Some(data) = m.data else { continue };
@@ -510,8 +520,9 @@ pub fn translate(
                 let mut wrote = false;
                 let mut note = |r: Result<i64, String>, refused: &mut Refused| match r {
                     Ok(t) => {
-                        first = first.min(t);
-                        last = last.max(t);
+                        if times.len() < MAX_TARGET_INFO_SAMPLES {
+                            times.insert(t);
+                        }
                         wrote = true;
                     }
                     Err(e) => refused.add(1, format!("metric {:?}: {e}", m.name)),
@@ -519,7 +530,7 @@ pub fn translate(
                 match data {
                     metric::Data::Gauge(g) => {
                         for p in &g.data_points {
-                            let r = times(p.time_unix_nano, 0).and_then(|(t, _)| {
+                            let r = time_ms(p.time_unix_nano, now_ms).and_then(|t| {
                                 let labels = point_labels(&p.attributes, &target);
                                 out.add(&labels, &name, None, &[Sample { t, v: number(p) }])?;
                                 Ok(t)
@@ -529,26 +540,23 @@ pub fn translate(
                     }
                     metric::Data::Sum(x) => {
                         for p in &x.data_points {
-                            let r = times(p.time_unix_nano, p.start_time_unix_nano).and_then(
-                                |(t, zero)| {
-                                    let zero = zero.filter(|_| x.is_monotonic);
-                                    let labels = point_labels(&p.attributes, &target);
-                                    out.add(&labels, &name, None, &with_zero(t, number(p), zero))?;
-                                    Ok(t)
-                                },
-                            );
+                            let r = time_ms(p.time_unix_nano, now_ms).and_then(|t| {
+                                let labels = point_labels(&p.attributes, &target);
+                                out.add(&labels, &name, None, &[Sample { t, v: number(p) }])?;
+                                Ok(t)
+                            });
                             note(r, &mut refused);
                         }
                     }
                     metric::Data::Histogram(h) => {
                         for p in &h.data_points {
-                            let r = histogram(&mut out, &name, p, &target);
+                            let r = histogram(&mut out, &name, p, &target, now_ms);
                             note(r, &mut refused);
                         }
                     }
                     metric::Data::Summary(x) => {
                         for p in &x.data_points {
-                            let r = summary(&mut out, &name, p, &target);
+                            let r = summary(&mut out, &name, p, &target, now_ms);
                             note(r, &mut refused);
                         }
                     }
@@ -575,27 +583,18 @@ pub fn translate(
             }
         }
         if let Some(info) = &target.info
-            && first <= last
+            && !times.is_empty()
         {
-            let mut samples = Vec::new();
-            let mut t = first;
-            while t < last {
-                samples.push(Sample { t, v: 1.0 });
-                t += TARGET_INFO_EVERY_MS;
-            }
-            samples.push(Sample { t: last, v: 1.0 });
-            match out.add(info, "target_info", None, &samples) {
-                Ok(()) => {
-                    metadata
-                        .entry("target_info".into())
-                        .or_insert_with(|| MetricMetadata {
-                            metric: "target_info".into(),
-                            kind: "gauge".into(),
-                            help: "Target metadata".into(),
-                            unit: String::new(),
-                        });
-                }
-                Err(e) => refused.add(1, format!("target_info: {e}")),
+            let samples: Vec<Sample> = times.iter().map(|&t| Sample { t, v: 1.0 }).collect();
+            if out.add(info, "target_info", None, &samples).is_ok() {
+                metadata
+                    .entry("target_info".into())
+                    .or_insert_with(|| MetricMetadata {
+                        metric: "target_info".into(),
+                        kind: "gauge".into(),
+                        help: "Target metadata".into(),
+                        unit: String::new(),
+                    });
             }
         }
     }
@@ -614,8 +613,9 @@ fn histogram(
     name: &str,
     p: &HistogramDataPoint,
     target: &Target,
+    now_ms: i64,
 ) -> Result<i64, String> {
-    let (t, zero) = times(p.time_unix_nano, p.start_time_unix_nano)?;
+    let t = time_ms(p.time_unix_nano, now_ms)?;
     let stale = p.flags & NO_RECORDED_VALUE != 0;
     let val = |v: f64| {
         if stale {
@@ -630,14 +630,17 @@ fn histogram(
             &labels,
             &format!("{name}_sum"),
             None,
-            &with_zero(t, val(sum), zero),
+            &[Sample { t, v: val(sum) }],
         )?;
     }
     out.add(
         &labels,
         &format!("{name}_count"),
         None,
-        &with_zero(t, val(p.count as f64), zero),
+        &[Sample {
+            t,
+            v: val(p.count as f64),
+        }],
     )?;
     let bucket = format!("{name}_bucket");
     let mut running = 0u64;
@@ -648,14 +651,20 @@ fn histogram(
             &labels,
             &bucket,
             Some(("le", le)),
-            &with_zero(t, val(running as f64), zero),
+            &[Sample {
+                t,
+                v: val(running as f64),
+            }],
         )?;
     }
     out.add(
         &labels,
         &bucket,
         Some(("le", "+Inf".into())),
-        &with_zero(t, val(p.count as f64), zero),
+        &[Sample {
+            t,
+            v: val(p.count as f64),
+        }],
     )?;
     Ok(t)
 }
@@ -665,8 +674,9 @@ fn summary(
     name: &str,
     p: &SummaryDataPoint,
     target: &Target,
+    now_ms: i64,
 ) -> Result<i64, String> {
-    let (t, zero) = times(p.time_unix_nano, p.start_time_unix_nano)?;
+    let t = time_ms(p.time_unix_nano, now_ms)?;
     let stale = p.flags & NO_RECORDED_VALUE != 0;
     let val = |v: f64| {
         if stale {
@@ -680,13 +690,16 @@ fn summary(
         &labels,
         &format!("{name}_sum"),
         None,
-        &with_zero(t, val(p.sum), zero),
+        &[Sample { t, v: val(p.sum) }],
     )?;
     out.add(
         &labels,
         &format!("{name}_count"),
         None,
-        &with_zero(t, val(p.count as f64), zero),
+        &[Sample {
+            t,
+            v: val(p.count as f64),
+        }],
     )?;
     for q in &p.quantile_values {
         let quantile = sightline_core::gofmt::format_f(q.quantile);

@@ -446,8 +446,8 @@ async fn refusals_and_partial_success_on_both_doors() {
     let done = promql(&srv, &a.report, r#"jobs_done_total{job="grpc-svc"}"#).await;
     assert_eq!(done.len(), 2, "{done:?}");
 
-    // A token kept to one service: another is PERMISSION_DENIED, its own
-    // passes, with a namespace too (`job` is then `namespace/name`).
+    // A token kept to one service: another is PERMISSION_DENIED; its own
+    // passes, with or without a namespace (`job` is `namespace/name`).
     let one = srv.cli(&[
         "token",
         "create",
@@ -464,17 +464,29 @@ async fn refusals_and_partial_success_on_both_doors() {
         .await
         .expect_err("another service");
     assert_eq!(e.code(), tonic::Code::PermissionDenied, "{e:?}");
-    let mut own = tonic::Request::new(sums("billing", AggregationTemporality::Cumulative));
-    if let Some(r) = own.get_mut().resource_metrics[0].resource.as_mut() {
-        r.attributes.push(kv("service.namespace", "finance"));
-    }
-    own.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {one}").parse().expect("metadata"),
-    );
-    client.export(own).await.expect("its own service");
-    let billing = promql(&srv, &a.report, r#"jobs_done_total{job="finance/billing"}"#).await;
-    assert_eq!(billing.len(), 2, "{billing:?}");
+    let with_ns = |ns: Option<&str>| {
+        let mut req = tonic::Request::new(sums("billing", AggregationTemporality::Cumulative));
+        if let (Some(ns), Some(r)) = (ns, req.get_mut().resource_metrics[0].resource.as_mut()) {
+            r.attributes.push(kv("service.namespace", ns));
+        }
+        req.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {one}").parse().expect("metadata"),
+        );
+        req
+    };
+    client.export(with_ns(None)).await.expect("its own service");
+    client
+        .export(with_ns(Some("finance")))
+        .await
+        .expect("its own service in a namespace");
+    let billing = promql(
+        &srv,
+        &a.report,
+        r#"jobs_done_total{job=~"(finance/)?billing"}"#,
+    )
+    .await;
+    assert_eq!(billing.len(), 4, "{billing:?}");
 
     // Past the token's rate: RESOURCE_EXHAUSTED with RetryInfo.
     let fast = srv.cli(&[

@@ -55,11 +55,13 @@ fn point(attrs: Vec<KeyValue>, v: f64) -> NumberDataPoint {
 
 fn run(req: ExportMetricsServiceRequest) -> (Vec<(String, Vec<(i64, f64)>)>, Refused, WriteBatch) {
     let tenant = TenantId::new("t").expect("tenant");
+    let now_ms = (T / 1_000_000) as i64 + 1_000;
     let (b, r) = translate(
         &tenant,
         req,
         &MetricSettings::default(),
         &DecodeLimits::default(),
+        now_ms,
     )
     .expect("translates");
     let mut series: Vec<(String, Vec<(i64, f64)>)> = b
@@ -319,19 +321,24 @@ fn refusals_are_counted_per_point_and_the_rest_is_written() {
 }
 
 #[test]
-fn a_recent_start_time_is_a_zero_sample_and_colliding_keys_join() {
+fn colliding_keys_join_and_no_attribute_names_the_series() {
     let ms = (T / 1_000_000) as i64;
-    let mut p = point(vec![kv("a.b", "1"), kv("a_b", "2")], 5.0);
+    let mut p = point(
+        vec![kv("a.b", "1"), kv("a_b", "2"), kv("__name__", "forged")],
+        5.0,
+    );
     p.start_time_unix_nano = T - 60_000_000_000;
-    let mut old = point(vec![kv("x", "y")], 9.0);
-    old.start_time_unix_nano = T - 7_200_000_000_000;
     let (series, _, _) = run(request(
-        vec![],
+        vec![
+            kv("service.name", "s"),
+            kv("__name__", "up"),
+            kv("host", "h"),
+        ],
         vec![metric(
             "c",
             "",
             metric::Data::Sum(Sum {
-                data_points: vec![p, old],
+                data_points: vec![p],
                 aggregation_temporality: AggregationTemporality::Cumulative as i32,
                 is_monotonic: true,
             }),
@@ -341,13 +348,61 @@ fn a_recent_start_time_is_a_zero_sample_and_colliding_keys_join() {
         series,
         [
             (
-                r#"{__name__="c_total", a_b="1;2"}"#.to_string(),
-                vec![(ms - 60_000, 0.0), (ms, 5.0)]
+                r#"{__name__="c_total", a_b="1;2", job="s"}"#.to_string(),
+                vec![(ms, 5.0)]
             ),
             (
-                r#"{__name__="c_total", x="y"}"#.to_string(),
-                vec![(ms, 9.0)]
+                r#"{__name__="target_info", host="h", job="s"}"#.to_string(),
+                vec![(ms, 1.0)]
             ),
-        ]
+        ],
+        "the start time writes no sample; no attribute becomes __name__"
     );
+}
+
+#[test]
+fn points_far_ahead_are_refused_and_target_info_is_bounded() {
+    let tenant = TenantId::new("t").expect("tenant");
+    let now_ms = (T / 1_000_000) as i64;
+    let mut ahead = point(vec![], 1.0);
+    ahead.time_unix_nano = T + 3_600_000_000_000;
+    let many: Vec<NumberDataPoint> = (0..5_000u64)
+        .map(|i| NumberDataPoint {
+            time_unix_nano: T - i * 1_000_000_000,
+            ..point(vec![kv("i", &i.to_string())], 1.0)
+        })
+        .collect();
+    let req = request(
+        vec![kv("service.name", "s"), kv("host", "h")],
+        vec![
+            metric(
+                "g",
+                "",
+                metric::Data::Gauge(Gauge {
+                    data_points: vec![ahead],
+                }),
+            ),
+            metric("h", "", metric::Data::Gauge(Gauge { data_points: many })),
+        ],
+    );
+    let (b, refused) = translate(
+        &tenant,
+        req,
+        &MetricSettings::default(),
+        &DecodeLimits::default(),
+        now_ms,
+    )
+    .expect("translates");
+    assert_eq!(refused.count, 1);
+    assert!(
+        refused.message().contains("ahead of the server's clock"),
+        "{}",
+        refused.message()
+    );
+    let info = b
+        .series
+        .iter()
+        .find(|s| s.labels.metric_name() == Some("target_info"))
+        .expect("target_info");
+    assert_eq!(info.samples.len(), MAX_TARGET_INFO_SAMPLES);
 }
