@@ -191,12 +191,20 @@ pub fn router(state: AppState) -> Router {
     let ingest = Router::new()
         .route("/api/v1/write", post(write::remote_write))
         .route("/loki/api/v1/push", post(loki::push::push))
-        .route("/v1/metrics", post(otlp::http::metrics))
-        .route("/v1/logs", post(otlp::http::logs))
         .layer(DefaultBodyLimit::max(state.cfg.max_body_bytes))
         .route_layer(axum::middleware::from_fn_with_state(
             (state.clone(), Need::Write),
             auth::require,
+        ));
+    // OTLP/HTTP answers every failure, the token's and the body limit's
+    // too, as a `google.rpc.Status` in the request's encoding.
+    let otlp_http = Router::new()
+        .route("/v1/metrics", post(otlp::http::metrics))
+        .route("/v1/logs", post(otlp::http::logs))
+        .layer(DefaultBodyLimit::disable())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            otlp::http::require,
         ));
     let admin = Router::new()
         .route(
@@ -225,6 +233,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(query)
         .merge(ingest)
+        .merge(otlp_http)
         .merge(admin)
         .route("/-/healthy", get(|| async { "Sightline is Healthy.\n" }))
         .route("/-/ready", get(|| async { "Sightline is Ready.\n" }))

@@ -7,7 +7,6 @@
 //! body in the request's encoding.
 
 use axum::Extension;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -76,16 +75,24 @@ fn encoding_of(headers: &HeaderMap) -> Result<(Encoding, bool), (Encoding, Refus
     }
 }
 
-/// Inflates and decodes the body on a blocking thread (CPU work, up to
-/// the decompressed limit); the request, its encoding and its size.
+/// Reads the body within the body limit (past it: 413 as OTLP/HTTP
+/// answers), then inflates and decodes it on a blocking thread (CPU work,
+/// up to the decompressed limit); the request, its encoding and its size.
 async fn decode<T: Send + 'static>(
     s: &AppState,
     headers: &HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
     protobuf: fn(&[u8]) -> Result<T, Refusal>,
     json: fn(&[u8]) -> Result<T, Refusal>,
 ) -> Result<(Encoding, T, usize), (Encoding, Refusal)> {
     let (enc, gzip) = encoding_of(headers)?;
+    let limit = s.cfg.max_body_bytes;
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        (
+            enc,
+            Refusal::TooLarge(format!("request body larger than {limit} bytes")),
+        )
+    })?;
     let max = s.cfg.decode.max_decompressed_bytes;
     let done = tokio::task::spawn_blocking(move || {
         let raw = if gzip {
@@ -122,12 +129,28 @@ fn status_of(kind: RefusalKind) -> StatusCode {
 
 /// A refusal as OTLP/HTTP answers it.
 fn failure(enc: Encoding, r: Refusal) -> Response {
-    let msg = r.to_string();
-    let retry = r.retry_after_secs();
     let kind = r.kind();
-    let status = rpc_status(grpc_code(kind), &msg, retry);
+    status_response(
+        enc,
+        status_of(kind),
+        grpc_code(kind),
+        &r.to_string(),
+        r.retry_after_secs(),
+    )
+}
+
+/// A failure's answer: `status`, a `google.rpc.Status` of `code` in the
+/// request's encoding, and `Retry-After` when a retry later helps.
+fn status_response(
+    enc: Encoding,
+    status: StatusCode,
+    code: tonic::Code,
+    msg: &str,
+    retry: Option<u64>,
+) -> Response {
+    let rpc = rpc_status(code, msg, retry);
     let body = match enc {
-        Encoding::Protobuf => status.encode_to_vec(),
+        Encoding::Protobuf => rpc.encode_to_vec(),
         Encoding::Json => {
             let details: Vec<serde_json::Value> = retry
                 .map(|secs| {
@@ -136,17 +159,12 @@ fn failure(enc: Encoding, r: Refusal) -> Response {
                 })
                 .into_iter()
                 .collect();
-            serde_json::json!({"code": status.code, "message": msg, "details": details})
+            serde_json::json!({"code": rpc.code, "message": msg, "details": details})
                 .to_string()
                 .into_bytes()
         }
     };
-    let mut resp = (
-        status_of(kind),
-        [(header::CONTENT_TYPE, enc.content_type())],
-        body,
-    )
-        .into_response();
+    let mut resp = (status, [(header::CONTENT_TYPE, enc.content_type())], body).into_response();
     if let Some(secs) = retry {
         resp.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -185,7 +203,7 @@ pub async fn metrics(
     State(s): State<AppState>,
     Extension(scope): Extension<Scope>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let decoded = decode(
         &s,
@@ -224,7 +242,7 @@ pub async fn logs(
     State(s): State<AppState>,
     Extension(scope): Extension<Scope>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let decoded = decode(
         &s,
@@ -255,6 +273,60 @@ pub async fn logs(
             .encode_to_vec()
         }),
         Err(r) => failure(enc, r),
+    }
+}
+
+/// The token check of the OTLP/HTTP routes: `auth::authorize`, as on
+/// every door, its refusals answered as OTLP/HTTP answers failures (401,
+/// 403, 429 with `Retry-After`, each with a `google.rpc.Status` body).
+pub async fn require(
+    State(state): State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let enc = encoding_of(req.headers()).map_or(Encoding::Protobuf, |(e, _)| e);
+    let address = crate::auth::peer_address(&req);
+    match crate::auth::authorize(
+        &state,
+        sightline_control::Need::Write,
+        req.headers(),
+        address,
+    )
+    .await
+    {
+        Ok(scope) => {
+            req.extensions_mut().insert(scope);
+            next.run(req).await
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            let (status, code, retry) = match e {
+                crate::ApiError::Unauthorized(_) => {
+                    (StatusCode::UNAUTHORIZED, tonic::Code::Unauthenticated, None)
+                }
+                crate::ApiError::Forbidden(_) => {
+                    (StatusCode::FORBIDDEN, tonic::Code::PermissionDenied, None)
+                }
+                crate::ApiError::RateLimited {
+                    retry_after_secs, ..
+                } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    tonic::Code::ResourceExhausted,
+                    Some(retry_after_secs),
+                ),
+                crate::ApiError::Unavailable(_) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    tonic::Code::Unavailable,
+                    None,
+                ),
+                _ => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    tonic::Code::Internal,
+                    None,
+                ),
+            };
+            status_response(enc, status, code, &msg, retry)
+        }
     }
 }
 

@@ -325,15 +325,23 @@ async fn refusals_and_partial_success_on_both_doors() {
     let a = srv.tenant("alpha");
     let pb = "application/x-protobuf";
 
-    // HTTP: the token first.
+    // HTTP: the token first, refused as OTLP/HTTP refuses: the status and
+    // a google.rpc.Status body.
     let body = sums("svc", AggregationTemporality::Cumulative).encode_to_vec();
-    assert_eq!(post(&srv, "/v1/metrics", "", pb, body.clone()).await.0, 401);
-    assert_eq!(
-        post(&srv, "/v1/metrics", &a.report, pb, body.clone())
-            .await
-            .0,
-        403
+    let rpc = |b: &[u8]| sightline_ingest::proto::rpc_status::Status::decode(b).expect("a Status");
+    let (st, ct, b) = post(&srv, "/v1/metrics", "", pb, body.clone()).await;
+    assert_eq!((st, ct.as_str(), rpc(&b).code), (401, pb, 16));
+    let (st, _, b) = post(&srv, "/v1/metrics", &a.report, pb, body.clone()).await;
+    assert_eq!((st, rpc(&b).code), (403, 7));
+    assert!(
+        rpc(&b).message.contains("report token"),
+        "{}",
+        rpc(&b).message
     );
+    let (st, ct, b) = post(&srv, "/v1/logs", "", "application/json", b"{}".to_vec()).await;
+    assert_eq!((st, ct.as_str()), (401, "application/json"));
+    let v: Value = serde_json::from_slice(&b).expect("json status");
+    assert_eq!(v["code"], 16);
     // Success: 200 with an empty export response in the request's encoding.
     let (st, ct, b) = post(&srv, "/v1/metrics", &a.ingest, pb, body).await;
     assert_eq!((st, ct.as_str(), b.len()), (200, pb, 0));
@@ -393,7 +401,12 @@ async fn refusals_and_partial_success_on_both_doors() {
     );
     // A body past the limit.
     let big = vec![b'x'; 17 << 20];
-    assert_eq!(post(&srv, "/v1/logs", &a.ingest, pb, big).await.0, 413);
+    let (st, _, b) = post(&srv, "/v1/logs", &a.ingest, pb, big).await;
+    assert_eq!(
+        (st, rpc(&b).code),
+        (413, 8),
+        "RESOURCE_EXHAUSTED, not to be retried"
+    );
     let empty = ExportLogsServiceRequest::default().encode_to_vec();
     assert_eq!(post(&srv, "/v1/logs", &a.ingest, pb, empty).await.0, 200);
 
