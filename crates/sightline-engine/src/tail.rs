@@ -52,7 +52,7 @@ impl Engine {
 
 impl LogTail {
     /// Waits for the next acknowledged record of the streams this tail
-    /// selects; `None` once the write path is gone.
+    /// selects.
     pub async fn recv(&mut self) -> Option<Arc<Vec<LogStream>>> {
         self.sub.recv().await
     }

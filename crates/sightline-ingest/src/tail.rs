@@ -170,8 +170,8 @@ impl TailSubscription {
         &self.tenant
     }
 
-    /// The next record, waiting for one; `None` once the write path is
-    /// gone.
+    /// The next record, waiting for one. (The senders live as long as
+    /// the taps, so this waits for as long as the tail is open.)
     pub async fn recv(&mut self) -> Option<Arc<Vec<LogStream>>> {
         self.rx.recv().await
     }

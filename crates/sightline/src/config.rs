@@ -339,11 +339,11 @@ impl Settings {
             max_tails_per_workspace: a
                 .max_tails_per_workspace
                 .or(f.max_tails_per_workspace)
-                .unwrap_or(10),
+                .unwrap_or(sightline_api::TailLimits::default().max_per_workspace),
             tail_max_duration_secs: a
                 .tail_max_duration_secs
                 .or(f.tail_max_duration_secs)
-                .unwrap_or(3600)
+                .unwrap_or(sightline_api::TailLimits::default().max_duration.as_secs())
                 .max(1),
             redact_keys: a.redact_keys.or(f.redact_keys).unwrap_or_default(),
             data_dir,
