@@ -608,6 +608,58 @@ pub fn translate(
     ))
 }
 
+/// What histograms and summaries share: the point's time and labels, a
+/// value as written (the staleness marker for a point with no recorded
+/// value), and the `_sum` (when set) and `_count` series.
+struct Aggregate<'p> {
+    t: i64,
+    stale: bool,
+    labels: BTreeMap<String, String>,
+    name: &'p str,
+}
+
+impl<'p> Aggregate<'p> {
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        out: &mut Series<'_>,
+        name: &'p str,
+        attrs: &[KeyValue],
+        target: &Target,
+        time_ns: u64,
+        flags: u32,
+        sum: Option<f64>,
+        count: u64,
+        now_ms: i64,
+    ) -> Result<Aggregate<'p>, String> {
+        let a = Aggregate {
+            t: time_ms(time_ns, now_ms)?,
+            stale: flags & NO_RECORDED_VALUE != 0,
+            labels: point_labels(attrs, target),
+            name,
+        };
+        if let Some(sum) = sum {
+            a.series(out, &format!("{name}_sum"), None, sum)?;
+        }
+        a.series(out, &format!("{name}_count"), None, count as f64)?;
+        Ok(a)
+    }
+
+    fn series(
+        &self,
+        out: &mut Series<'_>,
+        name: &str,
+        extra: Option<(&str, String)>,
+        v: f64,
+    ) -> Result<(), String> {
+        let v = if self.stale {
+            sightline_core::stale_nan()
+        } else {
+            v
+        };
+        out.add(&self.labels, name, extra, &[Sample { t: self.t, v }])
+    }
+}
+
 fn histogram(
     out: &mut Series<'_>,
     name: &str,
@@ -615,58 +667,26 @@ fn histogram(
     target: &Target,
     now_ms: i64,
 ) -> Result<i64, String> {
-    let t = time_ms(p.time_unix_nano, now_ms)?;
-    let stale = p.flags & NO_RECORDED_VALUE != 0;
-    let val = |v: f64| {
-        if stale {
-            sightline_core::stale_nan()
-        } else {
-            v
-        }
-    };
-    let labels = point_labels(&p.attributes, target);
-    if let Some(sum) = p.sum {
-        out.add(
-            &labels,
-            &format!("{name}_sum"),
-            None,
-            &[Sample { t, v: val(sum) }],
-        )?;
-    }
-    out.add(
-        &labels,
-        &format!("{name}_count"),
-        None,
-        &[Sample {
-            t,
-            v: val(p.count as f64),
-        }],
+    let a = Aggregate::start(
+        out,
+        name,
+        &p.attributes,
+        target,
+        p.time_unix_nano,
+        p.flags,
+        p.sum,
+        p.count,
+        now_ms,
     )?;
-    let bucket = format!("{name}_bucket");
+    let bucket = format!("{}_bucket", a.name);
     let mut running = 0u64;
     for (bound, n) in p.explicit_bounds.iter().zip(&p.bucket_counts) {
         running = running.saturating_add(*n);
         let le = sightline_core::gofmt::format_f(*bound);
-        out.add(
-            &labels,
-            &bucket,
-            Some(("le", le)),
-            &[Sample {
-                t,
-                v: val(running as f64),
-            }],
-        )?;
+        a.series(out, &bucket, Some(("le", le)), running as f64)?;
     }
-    out.add(
-        &labels,
-        &bucket,
-        Some(("le", "+Inf".into())),
-        &[Sample {
-            t,
-            v: val(p.count as f64),
-        }],
-    )?;
-    Ok(t)
+    a.series(out, &bucket, Some(("le", "+Inf".into())), p.count as f64)?;
+    Ok(a.t)
 }
 
 fn summary(
@@ -676,41 +696,22 @@ fn summary(
     target: &Target,
     now_ms: i64,
 ) -> Result<i64, String> {
-    let t = time_ms(p.time_unix_nano, now_ms)?;
-    let stale = p.flags & NO_RECORDED_VALUE != 0;
-    let val = |v: f64| {
-        if stale {
-            sightline_core::stale_nan()
-        } else {
-            v
-        }
-    };
-    let labels = point_labels(&p.attributes, target);
-    out.add(
-        &labels,
-        &format!("{name}_sum"),
-        None,
-        &[Sample { t, v: val(p.sum) }],
-    )?;
-    out.add(
-        &labels,
-        &format!("{name}_count"),
-        None,
-        &[Sample {
-            t,
-            v: val(p.count as f64),
-        }],
+    let a = Aggregate::start(
+        out,
+        name,
+        &p.attributes,
+        target,
+        p.time_unix_nano,
+        p.flags,
+        Some(p.sum),
+        p.count,
+        now_ms,
     )?;
     for q in &p.quantile_values {
         let quantile = sightline_core::gofmt::format_f(q.quantile);
-        out.add(
-            &labels,
-            name,
-            Some(("quantile", quantile)),
-            &[Sample { t, v: val(q.value) }],
-        )?;
+        a.series(out, name, Some(("quantile", quantile)), q.value)?;
     }
-    Ok(t)
+    Ok(a.t)
 }
 
 #[cfg(test)]
