@@ -230,25 +230,34 @@ async fn serve(s: AppState, read: ReadScope, req: TailRequest, mut socket: WebSo
         Ok(h) => h,
         Err(e) => return close(&mut socket, close_code::ERROR, &e.to_string()).await,
     };
-    let mut seen: HashSet<(String, i64, String)> = HashSet::new();
+    // What the history sent, by a hash of labels, time and line (not the
+    // lines themselves: a history can hold thousands of long lines).
+    let key = |labels: &sightline_core::Labels, ts: i64, line: &str| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        labels.hash(&mut h);
+        ts.hash(&mut h);
+        line.hash(&mut h);
+        h.finish()
+    };
+    let mut seen: HashSet<u64> = HashSet::new();
     let mut hist_max = i64::MIN;
     for st in &hist {
         for e in &st.entries {
             hist_max = hist_max.max(e.ts_ns);
-            seen.insert((st.labels.to_string(), e.ts_ns, e.line.clone()));
+            seen.insert(key(&st.labels, e.ts_ns, &e.line));
         }
     }
     let mut out: Outgoing = tail_entries(&hist, req.categorized);
     if !send_entries(&mut socket, &mut out, Vec::new(), &req.flags).await {
         return;
     }
-    let fresh = |streams: Vec<OutStream>, seen: &HashSet<(String, i64, String)>| {
+    let fresh = |streams: Vec<OutStream>, seen: &HashSet<u64>| {
         let streams: Vec<OutStream> = streams
             .into_iter()
             .map(|mut st| {
-                let key = st.labels.to_string();
                 st.entries.retain(|e| {
-                    e.ts_ns > hist_max || !seen.contains(&(key.clone(), e.ts_ns, e.line.clone()))
+                    e.ts_ns > hist_max || !seen.contains(&key(&st.labels, e.ts_ns, &e.line))
                 });
                 st
             })
