@@ -27,6 +27,7 @@ mod error;
 mod logs;
 mod read;
 mod schema;
+mod spans;
 mod store;
 mod write;
 

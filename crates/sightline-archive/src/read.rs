@@ -277,6 +277,14 @@ impl StorageTier for Archive {
         check_signal(sel.selection(), Signal::Logs, TIER)?;
         Ok(self.log_entries(sel).await?)
     }
+
+    async fn select_spans(
+        &self,
+        sel: &sightline_plan::SpanSelection,
+    ) -> Result<Vec<sightline_core::span::StoredSpan>, TierError> {
+        check_signal(sel.selection(), Signal::Traces, TIER)?;
+        Ok(self.span_rows(sel).await?)
+    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ impl Engine {
                 Some(ch) => self.drain_to_clickhouse(ch, frozen).await?,
                 None => self.archive_part(frozen).await?,
             };
+            rows += self.archive_spans(frozen).await?;
             for (tenant, md) in self.ingestor.head().all_metadata() {
                 let body =
                     serde_json::to_vec(&md).map_err(|e| EngineError::Internal(e.to_string()))?;
@@ -67,6 +68,18 @@ impl Engine {
         }
         metrics::counter!("sightline_archive_flushed_log_entries_total").increment(entries as u64);
         Ok(rows + entries)
+    }
+
+    /// A frozen part's spans into the archive, in both modes (ClickHouse's
+    /// spans table does not take them yet), under the part's file stem.
+    async fn archive_spans(&self, frozen: &Frozen) -> Result<usize, EngineError> {
+        let stem = format!("wal{:016}", frozen.last_segment);
+        let mut n = 0;
+        for (tenant, ts) in frozen.data.span_tenants() {
+            n += self.archive.write_spans(tenant, ts.spans(), &stem).await?;
+        }
+        metrics::counter!("sightline_archive_flushed_spans_total").increment(n as u64);
+        Ok(n)
     }
 
     /// Inserts a frozen part into ClickHouse in batches of at most

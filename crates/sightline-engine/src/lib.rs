@@ -138,8 +138,118 @@ impl Engine {
         self.ingestor.write_logs(batch).await
     }
 
+    /// Writes spans; returns once they are durable.
+    pub async fn write_spans(&self, batch: sightline_ingest::SpanBatch) -> Result<(), IngestError> {
+        self.ingestor.write_spans(batch).await
+    }
+
+    /// The scope's spans of `trace_id` (or of every trace) overlapping
+    /// `[start_ns, end_ns)`, from the head and the archive.
+    pub async fn spans(
+        &self,
+        scope: &sightline_plan::ReadScope,
+        trace_id: Option<[u8; 16]>,
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Result<Vec<sightline_core::span::StoredSpan>, EngineError> {
+        let sel = scope.select_spans(trace_id, start_ns, end_ns)?;
+        Ok(sightline_plan::StorageTier::select_spans(self, &sel).await?)
+    }
+
     /// Metric metadata of a tenant.
     pub fn metadata(&self, tenant: &TenantId) -> BTreeMap<String, MetricMetadata> {
         self.ingestor.head().metadata(tenant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sightline_core::span::StoredSpan;
+    use sightline_plan::ReadScope;
+
+    use super::*;
+
+    /// A span as the OTLP door stores it (its OTLP form is what the WAL
+    /// keeps).
+    fn span(trace: u8, id: u8, start: i64) -> StoredSpan {
+        use sightline_ingest::otlp::proto::collector::trace::v1::ExportTraceServiceRequest;
+        use sightline_ingest::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+        let req = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        trace_id: vec![trace; 16],
+                        span_id: vec![id; 8],
+                        name: format!("op{id}"),
+                        start_time_unix_nano: start as u64,
+                        end_time_unix_nano: start as u64 + 10,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let policy = sightline_ingest::otlp::traces::SpanPolicy {
+            scope: &[],
+            redact: &|_| false,
+            redacted: "",
+        };
+        let tenant = TenantId::new("a").expect("tenant");
+        let (mut b, _) = sightline_ingest::otlp::traces::translate(&tenant, req, &policy);
+        b.spans.remove(0)
+    }
+
+    /// Spans written survive a flush (into the archive) and a restart, each
+    /// read once, within their tenant.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn spans_are_durable_through_a_flush_and_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = TenantId::new("a").expect("tenant");
+        let now = 1_800_000_000_000_000_000;
+        {
+            let (engine, _) = Engine::open(dir.path().to_path_buf(), EngineConfig::default())
+                .await
+                .expect("open");
+            let batch = |spans| sightline_ingest::SpanBatch {
+                tenant: a.clone(),
+                spans,
+            };
+            engine
+                .write_spans(batch(vec![span(1, 1, now), span(1, 2, now + 5)]))
+                .await
+                .expect("write");
+            engine.flush().await.expect("flush");
+            engine
+                .write_spans(batch(vec![span(1, 3, now + 7), span(2, 4, now)]))
+                .await
+                .expect("write");
+            let got = engine
+                .spans(
+                    &ReadScope::tenant(a.clone()),
+                    Some([1; 16]),
+                    now - 1,
+                    now + 100,
+                )
+                .await
+                .expect("spans");
+            let ids: Vec<u8> = got.iter().map(|s| s.span_id[0]).collect();
+            assert_eq!(ids, [1, 2, 3], "head and archive, each span once");
+        }
+        let (engine, stats) = Engine::open(dir.path().to_path_buf(), EngineConfig::default())
+            .await
+            .expect("reopen");
+        assert_eq!(stats.spans, 2, "the unflushed spans replay from the WAL");
+        let all = engine
+            .spans(&ReadScope::tenant(a.clone()), None, now - 1, now + 100)
+            .await
+            .expect("spans");
+        assert_eq!(all.len(), 4);
+        let other = TenantId::new("b").expect("tenant");
+        let none = engine
+            .spans(&ReadScope::tenant(other), None, 0, i64::MAX)
+            .await
+            .expect("spans");
+        assert!(none.is_empty());
     }
 }

@@ -142,6 +142,24 @@ impl StorageTier for Engine {
         Ok(values.into_iter().collect())
     }
 
+    /// Spans live in the head and the archive (the archive takes them in
+    /// both modes until the ClickHouse spans table does); a span flushed
+    /// while the read ran may come from both, and is kept once.
+    async fn select_spans(
+        &self,
+        sel: &sightline_plan::SpanSelection,
+    ) -> Result<Vec<sightline_core::span::StoredSpan>, TierError> {
+        let mut spans = StorageTier::select_spans(self.head(), sel).await?;
+        spans.extend(StorageTier::select_spans(&*self.archive, sel).await?);
+        spans.sort_by(|a, b| {
+            (a.trace_id, a.span_id, a.start_ns).cmp(&(b.trace_id, b.span_id, b.start_ns))
+        });
+        spans.dedup_by(|b, a| {
+            a.trace_id == b.trace_id && a.span_id == b.span_id && a.otlp == b.otlp
+        });
+        Ok(spans)
+    }
+
     /// Log entries from the head, the archive and ClickHouse, one stream
     /// per label set: the head's entries all kept, a stored tier's copy of
     /// an entry the head (or the archive) also gave dropped.

@@ -504,6 +504,22 @@ impl StorageTier for Head {
         check_signal(sel.selection(), Signal::Logs, TIER)?;
         Ok(Head::select_logs(self, sel))
     }
+
+    async fn select_spans(
+        &self,
+        sel: &sightline_plan::SpanSelection,
+    ) -> Result<Vec<sightline_core::span::StoredSpan>, TierError> {
+        check_signal(sel.selection(), Signal::Traces, TIER)?;
+        let mut spans = Head::select_spans(
+            self,
+            sel.selection().tenant(),
+            sel.trace_id(),
+            sel.start_ns(),
+            sel.end_ns(),
+        );
+        spans.retain(|s| sel.admits(s));
+        Ok(spans)
+    }
 }
 
 #[cfg(test)]

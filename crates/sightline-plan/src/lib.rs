@@ -15,9 +15,11 @@
 //! methods return futures, which need no runtime to declare.
 
 mod logs;
+mod spans;
 mod tier;
 
 pub use logs::LogSelection;
+pub use spans::SpanSelection;
 
 pub use tier::{
     Grid, GridRow, Grouping, SeriesSamples, StorageTier, TierError, TierErrorKind, check_signal,

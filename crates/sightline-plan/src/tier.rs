@@ -13,11 +13,12 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
+use sightline_core::span::StoredSpan;
 use sightline_core::{Labels, LogStream, Sample, Signal};
 use sightline_promql::ast::AggOp;
 use sightline_promql::functions::Function;
 
-use crate::{LogSelection, Selection};
+use crate::{LogSelection, Selection, SpanSelection};
 
 /// One series read from a tier: its labels and its samples in the
 /// selection's window, sorted by time, timestamps unique.
@@ -222,6 +223,16 @@ pub trait StorageTier: Sync {
         async move { Err(TierError::unsupported_signal("tier", signal)) }
     }
 
+    /// The spans the selection admits ([`SpanSelection::admits`]). The
+    /// default: this tier holds no spans.
+    fn select_spans(
+        &self,
+        sel: &SpanSelection,
+    ) -> impl Future<Output = Result<Vec<StoredSpan>, TierError>> + Send {
+        let signal = sel.selection().signal();
+        async move { Err(TierError::unsupported_signal("tier", signal)) }
+    }
+
     /// Pushdown: range function `func` (one storage may compute on a grid,
     /// per the function registry) of the selection's series on `grid`,
     /// computed by the tier. The selection's window is `[grid.start_ms -
@@ -287,6 +298,13 @@ impl<T: StorageTier + Send> StorageTier for Arc<T> {
         sel: &LogSelection,
     ) -> impl Future<Output = Result<Vec<LogStream>, TierError>> + Send {
         T::select_logs(self, sel)
+    }
+
+    fn select_spans(
+        &self,
+        sel: &SpanSelection,
+    ) -> impl Future<Output = Result<Vec<StoredSpan>, TierError>> + Send {
+        T::select_spans(self, sel)
     }
 
     fn range_grid(

@@ -197,6 +197,7 @@ impl DataFusionDialect {
     /// The name the archive registers its listing table under.
     pub const METRICS_TABLE: &'static str = "metrics";
     pub const LOGS_TABLE: &'static str = "logs";
+    pub const SPANS_TABLE: &'static str = "spans";
     /// The archive's date partition column.
     pub const DATE_COLUMN: &'static str = "date";
 

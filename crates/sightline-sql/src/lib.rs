@@ -28,6 +28,7 @@
 mod dialect;
 pub mod logs;
 pub mod metrics;
+pub mod spans;
 mod statement;
 
 pub use dialect::{ClickHouseDialect, DataFusionDialect, Dialect, LogTable, MetricTables};
