@@ -45,13 +45,22 @@ impl Server {
     /// another one. Any other early exit fails with the server's stderr.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
         std::fs::create_dir_all(data_dir).expect("data dir");
+        // One stdout for every attempt: the first one prints the bootstrap
+        // token, which a later attempt does not print again.
+        let mut stdout_path: Option<PathBuf> = None;
         for _ in 0..5 {
             let port = free_port();
             let url = format!("http://127.0.0.1:{port}");
             let grpc_port = free_port();
-            let stdout_path = data_dir.join(format!("stdout-{port}.log"));
+            let stdout_path = stdout_path
+                .get_or_insert_with(|| data_dir.join(format!("stdout-{port}.log")))
+                .clone();
             let stderr_path = data_dir.join(format!("stderr-{port}.log"));
-            let stdout = std::fs::File::create(&stdout_path).expect("log file");
+            let stdout = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&stdout_path)
+                .expect("log file");
             let stderr = std::fs::File::create(&stderr_path).expect("log file");
             let child = Command::new(bin())
                 .arg("serve")
