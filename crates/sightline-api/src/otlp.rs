@@ -15,6 +15,7 @@ use sightline_ingest::otlp::proto::collector::metrics::v1::ExportMetricsServiceR
 use sightline_ingest::otlp::{self, Refused};
 use sightline_ingest::proto::rpc_status;
 
+use crate::loki::now_ns;
 use crate::{AppState, Scope};
 
 /// What an export wrote: the records refused (OTLP's partial success).
@@ -138,10 +139,6 @@ pub(crate) async fn export_logs(
         );
     }
     Ok(Exported { refused })
-}
-
-fn now_ns() -> i64 {
-    crate::loki::now_ns()
 }
 
 /// How the OTLP doors translate: names, promoted resource attributes, the

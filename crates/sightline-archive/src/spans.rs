@@ -15,7 +15,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStoreExt, PutPayload};
-use sightline_core::span::{StoredSpan, hex};
+use sightline_core::span::{StoredSpan, from_hex, hex};
 use sightline_core::time::DAY_NS;
 use sightline_core::{Signal, TenantId};
 use sightline_plan::SpanSelection;
@@ -148,10 +148,8 @@ impl Archive {
                 .ok_or_else(|| ArchiveError::Corrupt("otlp is not binary".into()))?;
             for i in 0..b.num_rows() {
                 let id = |s: &str, what: &str| -> Result<Vec<u8>, ArchiveError> {
-                    (0..s.len() / 2)
-                        .map(|k| u8::from_str_radix(s.get(2 * k..2 * k + 2).unwrap_or("zz"), 16))
-                        .collect::<Result<Vec<u8>, _>>()
-                        .map_err(|_| ArchiveError::Corrupt(format!("{what} is not hex: {s:?}")))
+                    from_hex(s, s.len() / 2)
+                        .ok_or_else(|| ArchiveError::Corrupt(format!("{what} is not hex: {s:?}")))
                 };
                 let trace_id: [u8; 16] = id(trace.value(i), "trace_id")?
                     .try_into()

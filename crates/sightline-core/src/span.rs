@@ -66,6 +66,25 @@ pub fn hex(b: &[u8]) -> String {
     s
 }
 
+/// Bytes from hex of exactly `2 * len` digits, either case; `None`
+/// otherwise.
+pub fn from_hex(s: &str, len: usize) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if b.len() != len * 2 || !b.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => c - b'A' + 10,
+    };
+    Some(
+        b.chunks(2)
+            .map(|p| (digit(p[0]) << 4) | digit(p[1]))
+            .collect(),
+    )
+}
+
 /// A trace id from hex as Tempo reads one: either case, at most 32
 /// digits, an odd count with a leading zero added, fewer than 32 padded
 /// with zeros on the left.
@@ -79,12 +98,9 @@ pub fn parse_trace_id(s: &str) -> Result<[u8; 16], String> {
         ));
     }
     let padded = format!("{s:0>32}");
-    let mut id = [0u8; 16];
-    for (i, b) in id.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&padded[2 * i..2 * i + 2], 16)
-            .map_err(|e| format!("trace id {s:?}: {e}"))?;
-    }
-    Ok(id)
+    from_hex(&padded, 16)
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| format!("trace id {s:?} is not hex"))
 }
 
 #[cfg(test)]
@@ -109,5 +125,9 @@ mod tests {
             "trace IDs can only contain hex characters: invalid character 'x'"
         );
         assert_eq!(hex(&parse_trace_id("").expect("empty")), "0".repeat(32));
+        assert_eq!(from_hex("0aFf", 2), Some(vec![10, 255]));
+        assert_eq!(from_hex("+a", 1), None);
+        assert_eq!(from_hex("0a", 2), None);
+        assert_eq!(from_hex("é", 1), None);
     }
 }

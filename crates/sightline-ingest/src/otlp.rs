@@ -196,11 +196,7 @@ pub fn hex_id(id: &[u8]) -> String {
     if id.iter().all(|&b| b == 0) {
         return String::new();
     }
-    let mut s = String::with_capacity(id.len() * 2);
-    for b in id {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    sightline_core::span::hex(id)
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use strconv::underscore_ok;
+
 /// Whether Go's `strconv.ParseInt(v, 10, 64)` accepts `v`.
 pub(crate) fn go_parse_int10(v: &str) -> bool {
     strconv::parse_int10(v).is_ok()

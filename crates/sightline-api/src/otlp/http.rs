@@ -198,6 +198,36 @@ fn success(
         .into_response()
 }
 
+/// One export: the body decoded, the request handed to `export`, the
+/// answer a success with its partial success under `field` (encoded in
+/// protobuf by `encode`), or the failure.
+#[allow(clippy::too_many_arguments)]
+async fn handle<T, F, Fut>(
+    s: &AppState,
+    scope: &Scope,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    protobuf: fn(&[u8]) -> Result<T, Refusal>,
+    json: fn(&[u8]) -> Result<T, Refusal>,
+    export: F,
+    field: &str,
+    encode: fn(i64, String) -> Vec<u8>,
+) -> Response
+where
+    T: Send + 'static,
+    F: FnOnce(T, usize) -> Fut,
+    Fut: std::future::Future<Output = Result<Exported, Refusal>>,
+{
+    let (enc, req, raw_bytes) = match decode(s, headers, body, protobuf, json).await {
+        Ok(v) => v,
+        Err((enc, r)) => return refuse(s, scope, enc, r),
+    };
+    match export(req, raw_bytes).await {
+        Ok(e) => success(enc, &e, field, encode),
+        Err(r) => failure(enc, r),
+    }
+}
+
 /// `POST /v1/metrics`.
 pub async fn metrics(
     State(s): State<AppState>,
@@ -205,8 +235,12 @@ pub async fn metrics(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let decoded = decode(
+    use sightline_ingest::otlp::proto::collector::metrics::v1::{
+        ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
+    };
+    handle(
         &s,
+        &scope,
         &headers,
         body,
         |b| {
@@ -214,17 +248,9 @@ pub async fn metrics(
                 .map_err(|e| Refusal::BadData(format!("protobuf: {e}")))
         },
         |b| json::decode_metrics(b).map_err(Refusal::from),
-    )
-    .await;
-    let (enc, req, raw_bytes) = match decoded {
-        Ok(v) => v,
-        Err((enc, r)) => return refuse(&s, &scope, enc, r),
-    };
-    match export_metrics(&s, &scope, req, raw_bytes).await {
-        Ok(e) => success(enc, &e, "rejectedDataPoints", |n, m| {
-            use sightline_ingest::otlp::proto::collector::metrics::v1::{
-                ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
-            };
+        |req, n| export_metrics(&s, &scope, req, n),
+        "rejectedDataPoints",
+        |n, m| {
             ExportMetricsServiceResponse {
                 partial_success: Some(ExportMetricsPartialSuccess {
                     rejected_data_points: n,
@@ -232,9 +258,9 @@ pub async fn metrics(
                 }),
             }
             .encode_to_vec()
-        }),
-        Err(r) => failure(enc, r),
-    }
+        },
+    )
+    .await
 }
 
 /// `POST /v1/logs`.
@@ -244,8 +270,12 @@ pub async fn logs(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let decoded = decode(
+    use sightline_ingest::otlp::proto::collector::logs::v1::{
+        ExportLogsPartialSuccess, ExportLogsServiceResponse,
+    };
+    handle(
         &s,
+        &scope,
         &headers,
         body,
         |b| {
@@ -253,17 +283,9 @@ pub async fn logs(
                 .map_err(|e| Refusal::BadData(format!("protobuf: {e}")))
         },
         |b| json::decode_logs(b).map_err(Refusal::from),
-    )
-    .await;
-    let (enc, req, _) = match decoded {
-        Ok(v) => v,
-        Err((enc, r)) => return refuse(&s, &scope, enc, r),
-    };
-    match export_logs(&s, &scope, req).await {
-        Ok(e) => success(enc, &e, "rejectedLogRecords", |n, m| {
-            use sightline_ingest::otlp::proto::collector::logs::v1::{
-                ExportLogsPartialSuccess, ExportLogsServiceResponse,
-            };
+        |req, _| export_logs(&s, &scope, req),
+        "rejectedLogRecords",
+        |n, m| {
             ExportLogsServiceResponse {
                 partial_success: Some(ExportLogsPartialSuccess {
                     rejected_log_records: n,
@@ -271,9 +293,9 @@ pub async fn logs(
                 }),
             }
             .encode_to_vec()
-        }),
-        Err(r) => failure(enc, r),
-    }
+        },
+    )
+    .await
 }
 
 /// The token check of the OTLP/HTTP routes: `auth::authorize`, as on

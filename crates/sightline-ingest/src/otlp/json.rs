@@ -176,21 +176,12 @@ impl<'a> Obj<'a> {
         if s.is_empty() {
             return Ok(Vec::new());
         }
-        let b = s.as_bytes();
-        if b.len() != len * 2 || !b.iter().all(u8::is_ascii_hexdigit) {
-            return Err(bad(
+        sightline_core::span::from_hex(&s, len).ok_or_else(|| {
+            bad(
                 &self.at(key),
                 format!("expected {} hex digits, got {:?}", len * 2, s),
-            ));
-        }
-        let digit = |c: u8| match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => c - b'A' + 10,
-        };
-        Ok(b.chunks(2)
-            .map(|p| digit(p[0]) << 4 | digit(p[1]))
-            .collect())
+            )
+        })
     }
 
     fn u64_list(&self, key: &str) -> R<Vec<u64>> {

@@ -41,7 +41,7 @@ pub fn parse_float(s: &str) -> (f64, Option<String>) {
             syntax()
         };
     }
-    if !underscores_ok(body) {
+    if body.contains('_') && !crate::template::underscore_ok(body) {
         return syntax();
     }
     let clean: String = body.chars().filter(|&c| c != '_').collect();
@@ -70,41 +70,6 @@ pub fn parse_float(s: &str) -> (f64, Option<String>) {
         );
     }
     (value, None)
-}
-
-/// Go's `underscoreOK`: underscores only between digits (or after a base
-/// prefix).
-fn underscores_ok(s: &str) -> bool {
-    if !s.contains('_') {
-        return true;
-    }
-    let b = s.as_bytes();
-    let mut saw = b'^';
-    let mut i = 0;
-    let mut hex = false;
-    if b.len() >= 2 && b[0] == b'0' && matches!(b[1] | 0x20, b'b' | b'o' | b'x') {
-        i = 2;
-        saw = b'0';
-        hex = b[1] | 0x20 == b'x';
-    }
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_digit() || (hex && (c | 0x20).is_ascii_hexdigit()) {
-            saw = b'0';
-        } else if c == b'_' {
-            if saw != b'0' {
-                return false;
-            }
-            saw = b'_';
-        } else {
-            if saw == b'_' {
-                return false;
-            }
-            saw = b'!';
-        }
-        i += 1;
-    }
-    saw != b'_'
 }
 
 /// `digits [. digits] [e [sign] digits]` with digits on at least one side

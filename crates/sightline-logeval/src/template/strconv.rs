@@ -14,7 +14,7 @@ pub(crate) enum NumErr {
 
 /// Go's `underscoreOK`: underscores only between digits (or after a base
 /// prefix).
-fn underscore_ok(s: &str) -> bool {
+pub(crate) fn underscore_ok(s: &str) -> bool {
     let mut b = s.as_bytes();
     let mut saw = b'^';
     if let Some(b'+' | b'-') = b.first() {
