@@ -15,7 +15,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStoreExt, PutPayload};
-use sightline_core::span::{StoredSpan, from_hex, hex};
+use sightline_core::span::{StoredSpan, hex, ids_from_hex};
 use sightline_core::time::DAY_NS;
 use sightline_core::{Signal, TenantId};
 use sightline_plan::SpanSelection;
@@ -147,22 +147,9 @@ impl Archive {
                 .downcast_ref::<BinaryArray>()
                 .ok_or_else(|| ArchiveError::Corrupt("otlp is not binary".into()))?;
             for i in 0..b.num_rows() {
-                let id = |s: &str, what: &str| -> Result<Vec<u8>, ArchiveError> {
-                    from_hex(s, s.len() / 2)
-                        .ok_or_else(|| ArchiveError::Corrupt(format!("{what} is not hex: {s:?}")))
-                };
-                let trace_id: [u8; 16] = id(trace.value(i), "trace_id")?
-                    .try_into()
-                    .map_err(|_| ArchiveError::Corrupt("trace_id of the wrong length".into()))?;
-                let span_id: [u8; 8] = id(span.value(i), "span_id")?
-                    .try_into()
-                    .map_err(|_| ArchiveError::Corrupt("span_id of the wrong length".into()))?;
-                let parent_span_id = match parent.value(i) {
-                    "" => None,
-                    p => Some(id(p, "parent_span_id")?.try_into().map_err(|_| {
-                        ArchiveError::Corrupt("parent_span_id of the wrong length".into())
-                    })?),
-                };
+                let (trace_id, span_id, parent_span_id) =
+                    ids_from_hex(trace.value(i), span.value(i), parent.value(i))
+                        .map_err(ArchiveError::Corrupt)?;
                 let s = StoredSpan {
                     trace_id,
                     span_id,

@@ -445,7 +445,7 @@ impl ClickHouse {
 /// How ClickHouse names itself in errors.
 const TIER: &str = "clickhouse tier";
 
-/// ClickHouse as a storage tier: metrics and logs; label names and values are
+/// ClickHouse as a storage tier: metrics, logs and spans; label names and values are
 /// computed by ClickHouse, and so are the range functions it computes
 /// exactly ([`crate::grid_aggregate`]) and the aggregations over them.
 impl StorageTier for ClickHouse {
@@ -491,6 +491,14 @@ impl StorageTier for ClickHouse {
     async fn select_logs(&self, sel: &LogSelection) -> Result<Vec<LogStream>, TierError> {
         check_signal(sel.selection(), Signal::Logs, TIER)?;
         Ok(ClickHouse::select_logs(self, sel).await?)
+    }
+
+    async fn select_spans(
+        &self,
+        sel: &sightline_plan::SpanSelection,
+    ) -> Result<Vec<sightline_core::span::StoredSpan>, TierError> {
+        check_signal(sel.selection(), Signal::Traces, TIER)?;
+        Ok(ClickHouse::select_spans(self, sel).await?)
     }
 
     async fn range_grid(

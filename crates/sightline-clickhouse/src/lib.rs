@@ -13,13 +13,16 @@
 //! (metrics and logs; range functions and aggregations over them are
 //! computed on ClickHouse's grid functions where that is exact).
 //! `logs.rs`: log inserts into the `logs` table and its reads (stream
-//! matchers and literal line filters evaluated by ClickHouse). `error.rs` sorts
+//! matchers and literal line filters evaluated by ClickHouse). `spans.rs`:
+//! span inserts into the `spans` table (searched fields as columns, the
+//! span's OTLP form beside them) and their reads. `error.rs` sorts
 //! ClickHouse's failures into refused input, unavailable and bad data.
 
 mod client;
 mod error;
 mod logs;
 mod migrate;
+mod spans;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -7,7 +7,8 @@ use crate::ChError;
 use crate::client::ClickHouse;
 
 /// (version, name, SQL) in order. Each file's statements are idempotent
-/// (`IF NOT EXISTS`), so a half-applied migration is safe to run again.
+/// (`IF NOT EXISTS`, `IF EXISTS`), so a half-applied migration is safe to
+/// run again.
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (
         1,
@@ -18,6 +19,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
         2,
         "logs_spans",
         include_str!("../../../migrations/clickhouse/002_logs_spans.sql"),
+    ),
+    (
+        3,
+        "spans_otlp",
+        include_str!("../../../migrations/clickhouse/003_spans_otlp.sql"),
     ),
 ];
 
@@ -96,11 +102,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn files_split_into_create_statements() {
+    fn files_split_into_idempotent_statements() {
         for (_, _, sql) in MIGRATIONS {
             let st = statements(sql);
             assert!(!st.is_empty());
             for s in st {
+                if s.starts_with("ALTER TABLE") {
+                    assert!(
+                        s.contains(" IF NOT EXISTS ") || s.contains(" IF EXISTS "),
+                        "{s}"
+                    );
+                    continue;
+                }
                 assert!(s.starts_with("CREATE TABLE IF NOT EXISTS"), "{s}");
                 assert!(s.contains("PARTITION BY (tenant,"), "{s}");
                 assert!(s.contains("ORDER BY (tenant,"), "{s}");

@@ -55,6 +55,79 @@ impl StoredSpan {
     }
 }
 
+/// OTLP's `SpanKind` numbers by name, as ClickHouse's spans table and
+/// trace searches spell them.
+const KINDS: [&str; 6] = [
+    "Unspecified",
+    "Internal",
+    "Server",
+    "Client",
+    "Producer",
+    "Consumer",
+];
+
+/// OTLP's status code numbers by name.
+const STATUSES: [&str; 3] = ["Unset", "Ok", "Error"];
+
+/// The name of an OTLP span kind number (`Unspecified` for one OTLP does
+/// not define).
+pub fn kind_name(kind: i32) -> &'static str {
+    usize::try_from(kind)
+        .ok()
+        .and_then(|i| KINDS.get(i))
+        .copied()
+        .unwrap_or(KINDS[0])
+}
+
+/// The OTLP span kind number of a name [`kind_name`] gives.
+pub fn kind_from_name(name: &str) -> Option<i32> {
+    KINDS
+        .iter()
+        .position(|k| *k == name)
+        .and_then(|i| i32::try_from(i).ok())
+}
+
+/// The name of an OTLP status code number (`Unset` for one OTLP does not
+/// define).
+pub fn status_name(code: i32) -> &'static str {
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| STATUSES.get(i))
+        .copied()
+        .unwrap_or(STATUSES[0])
+}
+
+/// The OTLP status code number of a name [`status_name`] gives.
+pub fn status_from_name(name: &str) -> Option<i32> {
+    STATUSES
+        .iter()
+        .position(|k| *k == name)
+        .and_then(|i| i32::try_from(i).ok())
+}
+
+/// A span's trace id, span id and parent id (empty for a root) from the
+/// hex a stored tier keeps them in.
+pub fn ids_from_hex(
+    trace: &str,
+    span: &str,
+    parent: &str,
+) -> Result<([u8; 16], [u8; 8], Option<[u8; 8]>), String> {
+    let trace_id = from_hex(trace, 16)
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| format!("trace_id is not 32 hex digits: {trace:?}"))?;
+    let id8 = |s: &str, what: &str| -> Result<[u8; 8], String> {
+        from_hex(s, 8)
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| format!("{what} is not 16 hex digits: {s:?}"))
+    };
+    let span_id = id8(span, "span_id")?;
+    let parent_span_id = match parent {
+        "" => None,
+        p => Some(id8(p, "parent_span_id")?),
+    };
+    Ok((trace_id, span_id, parent_span_id))
+}
+
 /// Lowercase hex of bytes.
 pub fn hex(b: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -106,6 +179,29 @@ pub fn parse_trace_id(s: &str) -> Result<[u8; 16], String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_and_statuses_round_trip_by_name() {
+        for k in 0..6 {
+            assert_eq!(kind_from_name(kind_name(k)), Some(k));
+        }
+        for c in 0..3 {
+            assert_eq!(status_from_name(status_name(c)), Some(c));
+        }
+        assert_eq!(kind_name(9), "Unspecified");
+        assert_eq!(status_name(-1), "Unset");
+        assert_eq!(kind_from_name("server"), None);
+    }
+
+    #[test]
+    fn stored_ids_read_back_or_name_the_bad_one() {
+        let (t, s, p) = ids_from_hex(&"ab".repeat(16), &"01".repeat(8), "").expect("ids");
+        assert_eq!((t, s, p), ([0xab; 16], [1; 8], None));
+        let err = ids_from_hex(&"ab".repeat(16), "01", "").expect_err("short span id");
+        assert!(err.contains("span_id"), "{err}");
+        let err = ids_from_hex(&"ab".repeat(16), &"01".repeat(8), "zz").expect_err("bad parent");
+        assert!(err.contains("parent_span_id"), "{err}");
+    }
 
     #[test]
     fn trace_ids_read_as_tempo_reads_them() {

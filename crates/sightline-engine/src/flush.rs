@@ -36,7 +36,6 @@ impl Engine {
                 Some(ch) => self.drain_to_clickhouse(ch, frozen).await?,
                 None => self.archive_part(frozen).await?,
             };
-            rows += self.archive_spans(frozen).await?;
             for (tenant, md) in self.ingestor.head().all_metadata() {
                 let body =
                     serde_json::to_vec(&md).map_err(|e| EngineError::Internal(e.to_string()))?;
@@ -67,19 +66,12 @@ impl Engine {
             entries += self.archive.write_logs(tenant, streams, &stem).await?;
         }
         metrics::counter!("sightline_archive_flushed_log_entries_total").increment(entries as u64);
-        Ok(rows + entries)
-    }
-
-    /// A frozen part's spans into the archive, in both modes (ClickHouse's
-    /// spans table does not take them yet), under the part's file stem.
-    async fn archive_spans(&self, frozen: &Frozen) -> Result<usize, EngineError> {
-        let stem = format!("wal{:016}", frozen.last_segment);
-        let mut n = 0;
+        let mut spans = 0;
         for (tenant, ts) in frozen.data.span_tenants() {
-            n += self.archive.write_spans(tenant, ts.spans(), &stem).await?;
+            spans += self.archive.write_spans(tenant, ts.spans(), &stem).await?;
         }
-        metrics::counter!("sightline_archive_flushed_spans_total").increment(n as u64);
-        Ok(n)
+        metrics::counter!("sightline_archive_flushed_spans_total").increment(spans as u64);
+        Ok(rows + entries + spans)
     }
 
     /// Inserts a frozen part into ClickHouse in batches of at most
@@ -129,6 +121,35 @@ impl Engine {
             }
         }
         rows += self.drain_logs(ch, frozen, started, rows).await?;
+        rows += self.drain_spans(ch, frozen, started, rows).await?;
+        Ok(rows)
+    }
+
+    /// The span half of [`Engine::drain_to_clickhouse`]: each tenant's
+    /// spans in batches of at most `clickhouse_batch_rows`, under the
+    /// tokens `<node>-wal<segment>-<tenant>-spans-<n>`.
+    async fn drain_spans(
+        &self,
+        ch: &ClickHouse,
+        frozen: &Frozen,
+        started: Instant,
+        before: usize,
+    ) -> Result<usize, EngineError> {
+        let limit = self.cfg.clickhouse_batch_rows.max(1);
+        let mut rows = 0usize;
+        for (tenant, ts) in frozen.data.span_tenants() {
+            for (n, batch) in ts.spans().chunks(limit).enumerate() {
+                let token = format!(
+                    "{}-wal{:016}-{}-spans-{n}",
+                    self.node_id, frozen.last_segment, tenant
+                );
+                let written = ch.insert_spans(tenant, batch, &token).await?;
+                metrics::counter!("sightline_clickhouse_inserted_spans_total")
+                    .increment(written as u64);
+                rows += written;
+                self.pace(before + rows, started).await;
+            }
+        }
         Ok(rows)
     }
 

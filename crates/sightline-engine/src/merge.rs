@@ -142,15 +142,17 @@ impl StorageTier for Engine {
         Ok(values.into_iter().collect())
     }
 
-    /// Spans live in the head and the archive (the archive takes them in
-    /// both modes until the ClickHouse spans table does); a span flushed
-    /// while the read ran may come from both, and is kept once.
+    /// Spans from the head, the archive and ClickHouse; a span flushed
+    /// while the read ran may come from two of them, and is kept once.
     async fn select_spans(
         &self,
         sel: &sightline_plan::SpanSelection,
     ) -> Result<Vec<sightline_core::span::StoredSpan>, TierError> {
         let mut spans = StorageTier::select_spans(self.head(), sel).await?;
         spans.extend(StorageTier::select_spans(&*self.archive, sel).await?);
+        if let Some(ch) = self.hot_tier().await? {
+            spans.extend(StorageTier::select_spans(ch, sel).await?);
+        }
         spans.sort_by(|a, b| {
             (a.trace_id, a.span_id, a.start_ns).cmp(&(b.trace_id, b.span_id, b.start_ns))
         });

@@ -7,7 +7,6 @@ use sightline_core::{METRIC_NAME, MatchOp, Matcher};
 
 use crate::statement::Param;
 
-/// The tables a dialect's metric statements read.
 /// Where a dialect keeps log entries: the table and its columns (stream
 /// labels, time in nanoseconds, line, structured metadata).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +18,21 @@ pub struct LogTable {
     pub metadata: &'static str,
 }
 
+/// Where a dialect keeps spans: the table, the select list giving
+/// `sightline_sql::spans::SPAN_COLUMNS` in their order, and the columns (or
+/// expressions) a read filters on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpanTable {
+    pub table: &'static str,
+    pub columns: &'static str,
+    /// Start and end in nanoseconds.
+    pub start: &'static str,
+    pub end: &'static str,
+    /// The trace id as lowercase hex.
+    pub trace_id: &'static str,
+}
+
+/// The tables a dialect's metric statements read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricTables {
     /// One row per sample.
@@ -75,9 +89,13 @@ pub trait Dialect {
     /// Whether `column` holds the bound substring `needle`.
     fn contains(&self, column: &str, needle: &str) -> String;
 
-    /// Whether the log table's rows carry a day partition the statement
-    /// names (the archive's `date` directories).
-    fn log_days(&self) -> bool;
+    /// The span table and its columns.
+    fn span_table(&self) -> SpanTable;
+
+    /// Whether the log and span tables' rows carry a day partition the
+    /// statement names (the archive's `date` directories); otherwise the
+    /// engine prunes partitions by the time predicate itself.
+    fn day_partitions(&self) -> bool;
 }
 
 /// ClickHouse, the hot tier: server-side `{name:Type}` parameters, a
@@ -92,6 +110,7 @@ impl ClickHouseDialect {
     /// One row per sample.
     pub const SAMPLES_TABLE: &'static str = "metric_samples";
     pub const LOGS_TABLE: &'static str = "logs";
+    pub const SPANS_TABLE: &'static str = "spans";
     /// The last day ClickHouse's `Date` holds (2149-06-06).
     pub const MAX_DATE_DAY: u16 = u16::MAX;
 
@@ -176,7 +195,21 @@ impl Dialect for ClickHouseDialect {
         format!("position({column}, {needle}) > 0")
     }
 
-    fn log_days(&self) -> bool {
+    /// Kinds and statuses are kept by name (`sightline_core::span`), the
+    /// end as the start plus the duration.
+    fn span_table(&self) -> SpanTable {
+        SpanTable {
+            table: Self::SPANS_TABLE,
+            columns: "trace_id, span_id, parent_span_id, span_name, span_kind, timestamp_ns, \
+                      timestamp_ns + toInt64(duration_ns) AS end_ns, status_code, service_name, \
+                      span_attributes, resource_attributes, otlp",
+            start: "timestamp_ns",
+            end: "(timestamp_ns + toInt64(duration_ns))",
+            trace_id: "trace_id",
+        }
+    }
+
+    fn day_partitions(&self) -> bool {
         false
     }
 }
@@ -267,7 +300,17 @@ impl Dialect for DataFusionDialect {
         format!("strpos({column}, {needle}) > 0")
     }
 
-    fn log_days(&self) -> bool {
+    fn span_table(&self) -> SpanTable {
+        SpanTable {
+            table: Self::SPANS_TABLE,
+            columns: crate::spans::SPAN_COLUMNS,
+            start: "start_ns",
+            end: "end_ns",
+            trace_id: "trace_id",
+        }
+    }
+
+    fn day_partitions(&self) -> bool {
         true
     }
 }

@@ -31,7 +31,9 @@ pub mod metrics;
 pub mod spans;
 mod statement;
 
-pub use dialect::{ClickHouseDialect, DataFusionDialect, Dialect, LogTable, MetricTables};
+pub use dialect::{
+    ClickHouseDialect, DataFusionDialect, Dialect, LogTable, MetricTables, SpanTable,
+};
 pub use statement::{Param, Statement};
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub fn entries(d: &dyn Dialect, sel: &LogSelection) -> crate::Statement {
     push_stream_matchers(&mut b, sel.selection().matchers());
     push_line_filters(&mut b, sel);
     if let Some(n) = sel.limit()
-        && !d.log_days()
+        && !d.day_partitions()
     {
         let order = match sel.direction() {
             sightline_core::Direction::Forward => "ASC",
@@ -67,7 +67,7 @@ pub fn streams(d: &dyn Dialect, sel: &Selection) -> crate::Statement {
 fn push_log_window(b: &mut Builder<'_>, start_ns: i64, end_ns: i64) {
     let d = b.dialect();
     let t = d.log_table();
-    if d.log_days() {
+    if d.day_partitions() {
         let (d0, d1) = DataFusionDialect::date_range(
             start_ns.div_euclid(1_000_000),
             end_ns.saturating_sub(1).div_euclid(1_000_000),
