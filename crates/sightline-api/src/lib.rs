@@ -201,6 +201,7 @@ pub fn router(state: AppState) -> Router {
     let otlp_http = Router::new()
         .route("/v1/metrics", post(otlp::http::metrics))
         .route("/v1/logs", post(otlp::http::logs))
+        .route("/v1/traces", post(otlp::http::traces))
         .layer(DefaultBodyLimit::disable())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

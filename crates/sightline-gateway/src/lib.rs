@@ -1,5 +1,5 @@
 //! The ingest gateway: the one write sequence behind every door
-//! (remote_write today; Loki push, OTLP over HTTP and gRPC to come). A door
+//! (remote_write, Loki push, OTLP over HTTP and gRPC) for every signal. A door
 //! decodes its payload into a batch for the token's tenant and hands it,
 //! with the token's [`Authenticated`](sightline_control::Authenticated), to
 //! [`Gateway`]; it gets back what was written or a typed [`Refusal`] that it
@@ -29,7 +29,7 @@ pub mod policy;
 mod refusal;
 
 pub use pipeline::{
-    Gateway, GatewayConfig, INGEST_REFUSED_TOTAL, INGEST_REQUESTS_TOTAL, INGEST_SAMPLES_TOTAL,
-    Written,
+    Gateway, GatewayConfig, INGEST_LOG_ENTRIES_TOTAL, INGEST_REFUSED_TOTAL, INGEST_REQUESTS_TOTAL,
+    INGEST_SAMPLES_TOTAL, INGEST_SPANS_TOTAL, Written,
 };
 pub use refusal::{OVERLOAD_RETRY_AFTER_SECS, Refusal, RefusalKind, SeriesCapHit};

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use sightline_control::{Authenticated, Quotas};
 use sightline_core::{Signal, TenantId};
 use sightline_engine::Engine;
-use sightline_ingest::{LogBatch, WriteBatch};
+use sightline_ingest::otlp::Refused;
+use sightline_ingest::otlp::proto::collector::trace::v1::ExportTraceServiceRequest;
+use sightline_ingest::{LogBatch, SpanBatch, WriteBatch};
 
 use crate::cardinality::ActiveSeries;
 use crate::policy::{WritePolicy, sensitive_keys};
@@ -22,6 +24,8 @@ pub const INGEST_REFUSED_TOTAL: &str = "sightline_ingest_refused_total";
 pub const INGEST_SAMPLES_TOTAL: &str = "sightline_ingest_samples_total";
 /// Log entries written, by tenant.
 pub const INGEST_LOG_ENTRIES_TOTAL: &str = "sightline_ingest_log_entries_total";
+/// Spans written, by tenant.
+pub const INGEST_SPANS_TOTAL: &str = "sightline_ingest_spans_total";
 
 /// The gateway's settings.
 #[derive(Debug, Clone)]
@@ -80,11 +84,15 @@ pub struct Gateway {
     cfg: GatewayConfig,
 }
 
-/// A decoded batch of either signal, so that one function holds the write
-/// sequence for both.
+/// A decoded batch of any signal, so that one function holds the write
+/// sequence for all.
 enum Batch {
     Metrics(WriteBatch),
     Logs(LogBatch),
+    /// A trace export as decoded: the policy translates it into spans.
+    TraceExport(ExportTraceServiceRequest),
+    /// Spans, with the ones the translation refused.
+    Spans(SpanBatch, Refused),
 }
 
 impl Batch {
@@ -92,28 +100,50 @@ impl Batch {
         match self {
             Batch::Metrics(_) => Signal::Metrics,
             Batch::Logs(_) => Signal::Logs,
+            Batch::TraceExport(_) | Batch::Spans(..) => Signal::Traces,
         }
     }
 
-    fn set_tenant(&mut self, tenant: TenantId) {
-        match self {
-            Batch::Metrics(b) => b.tenant = tenant,
-            Batch::Logs(b) => b.tenant = tenant,
-        }
+    /// The batch for `tenant` under `policy`.
+    fn apply(self, tenant: TenantId, policy: &WritePolicy) -> Result<Batch, Refusal> {
+        Ok(match self {
+            Batch::Metrics(mut b) => {
+                b.tenant = tenant;
+                policy.apply(&mut b)?;
+                Batch::Metrics(b)
+            }
+            Batch::Logs(mut b) => {
+                b.tenant = tenant;
+                policy.apply_logs(&mut b)?;
+                Batch::Logs(b)
+            }
+            Batch::TraceExport(req) => {
+                let (spans, refused) = policy.apply_traces(&tenant, req)?;
+                Batch::Spans(spans, refused)
+            }
+            Batch::Spans(mut b, refused) => {
+                b.tenant = tenant;
+                Batch::Spans(b, refused)
+            }
+        })
     }
 
-    fn apply(&mut self, policy: &WritePolicy) -> Result<(), Refusal> {
-        match self {
-            Batch::Metrics(b) => policy.apply(b),
-            Batch::Logs(b) => policy.apply_logs(b),
-        }
-    }
-
-    /// Samples or entries.
+    /// Samples, entries or spans.
     fn count(&self) -> usize {
         match self {
             Batch::Metrics(b) => b.sample_count(),
             Batch::Logs(b) => b.entry_count(),
+            Batch::TraceExport(_) => 0,
+            Batch::Spans(b, _) => b.spans.len(),
+        }
+    }
+
+    /// The bytes a quota charges for what is stored, where the door does
+    /// not give them: a span's encoded form.
+    fn stored_bytes(&self) -> usize {
+        match self {
+            Batch::Spans(b, _) => b.spans.iter().map(|s| s.size()).sum(),
+            _ => 0,
         }
     }
 
@@ -121,6 +151,8 @@ impl Batch {
         match self {
             Batch::Metrics(b) => b.series.is_empty() && b.metadata.is_empty(),
             Batch::Logs(b) => b.streams.is_empty(),
+            Batch::TraceExport(req) => req.resource_spans.is_empty(),
+            Batch::Spans(b, _) => b.spans.is_empty(),
         }
     }
 }
@@ -159,7 +191,10 @@ impl Gateway {
         batch: WriteBatch,
         raw_bytes: usize,
     ) -> Result<Written, Refusal> {
-        self.write(auth, Batch::Metrics(batch), raw_bytes).await
+        Ok(self
+            .write(auth, Batch::Metrics(batch), Some(raw_bytes))
+            .await?
+            .0)
     }
 
     /// Writes decoded log streams for `auth`'s token, by the same sequence
@@ -174,30 +209,47 @@ impl Gateway {
         batch: LogBatch,
         raw_bytes: usize,
     ) -> Result<Written, Refusal> {
-        self.write(auth, Batch::Logs(batch), raw_bytes).await
+        Ok(self
+            .write(auth, Batch::Logs(batch), Some(raw_bytes))
+            .await?
+            .0)
     }
 
-    /// The write sequence: the one place its order is kept.
+    /// Writes an OTLP trace export for `auth`'s token, by the same
+    /// sequence: the policy ([`WritePolicy::apply_traces`]: allowed
+    /// services by `service.name`, the scope over the resource attributes,
+    /// redaction at any depth) translates it into spans; the quota of
+    /// signal `traces` is charged what is stored (the spans' encoded
+    /// forms); the write; the refund. Spans carry no series, so no cap
+    /// applies. The second value: the spans the translation refused one by
+    /// one (malformed ids or times), with why, for OTLP's partial success.
+    pub async fn write_spans(
+        &self,
+        auth: &Authenticated,
+        req: ExportTraceServiceRequest,
+    ) -> Result<(Written, Refused), Refusal> {
+        self.write(auth, Batch::TraceExport(req), None).await
+    }
+
+    /// The write sequence: the one place its order is kept. `raw_bytes`:
+    /// what the quota charges, else what is stored
+    /// ([`Batch::stored_bytes`]).
     async fn write(
         &self,
         auth: &Authenticated,
-        mut batch: Batch,
-        raw_bytes: usize,
-    ) -> Result<Written, Refusal> {
+        batch: Batch,
+        raw_bytes: Option<usize>,
+    ) -> Result<(Written, Refused), Refusal> {
         let signal = batch.signal();
         let Some(tenant) = auth.tenant.clone() else {
             return Err(self.refused("", None, Refusal::NoWorkspace));
         };
-        batch.set_tenant(tenant.clone());
 
         // The token's scope: labels overwritten, services checked, sensitive
         // values redacted; a refusal leaves nothing written or charged.
         let policy = WritePolicy::for_token(auth, &self.cfg.redact_keys);
-        let applied = tokio::task::spawn_blocking(move || {
-            batch.apply(&policy)?;
-            Ok::<_, Refusal>(batch)
-        })
-        .await;
+        let t = tenant.clone();
+        let applied = tokio::task::spawn_blocking(move || batch.apply(t, &policy)).await;
         let mut batch = match applied {
             Ok(Ok(b)) => b,
             Ok(Err(r)) => return Err(self.refused(tenant.as_str(), None, r)),
@@ -207,8 +259,17 @@ impl Gateway {
             }
         };
 
+        let invalid = match &mut batch {
+            Batch::Spans(_, refused) => std::mem::take(refused),
+            _ => Refused::default(),
+        };
+        if invalid.count > 0 {
+            count_refused(tenant.as_str(), "invalid_span", invalid.count);
+        }
+
         let now_ms = now_ms();
         let now_secs = now_ms.div_euclid(1000);
+        let raw_bytes = raw_bytes.unwrap_or_else(|| batch.stored_bytes());
         let bytes = i64::try_from(raw_bytes).unwrap_or(i64::MAX);
         match self.quotas.charge(auth, signal, bytes, now_secs).await {
             Ok(Ok(())) => {}
@@ -227,6 +288,7 @@ impl Gateway {
                 let cap = self.stream_cap(auth);
                 (cap, self.streams.admit_streams(b, cap, now_ms), "streams")
             }
+            Batch::TraceExport(_) | Batch::Spans(..) => (None, 0, "spans"),
         };
         if rejected > 0 {
             count_refused(tenant.as_str(), "high_cardinality", rejected as u64);
@@ -235,17 +297,22 @@ impl Gateway {
         let count = batch.count();
         if !batch.is_empty() {
             let written = match batch {
-                Batch::Metrics(b) => self.engine.write(b).await,
-                Batch::Logs(b) => self.engine.write_logs(b).await,
+                Batch::Metrics(b) => self.engine.write(b).await.map_err(Refusal::from),
+                Batch::Logs(b) => self.engine.write_logs(b).await.map_err(Refusal::from),
+                Batch::Spans(b, _) => self.engine.write_spans(b).await.map_err(Refusal::from),
+                Batch::TraceExport(_) => Err(Refusal::Internal(
+                    "a trace export reached the write untranslated".into(),
+                )),
             };
-            if let Err(e) = written {
+            if let Err(r) = written {
                 // Not stored: the bytes do not count against the quota.
                 self.quotas.refund(auth, signal, bytes, now_secs);
-                return Err(self.refused(tenant.as_str(), Some("error"), Refusal::from(e)));
+                return Err(self.refused(tenant.as_str(), Some("error"), r));
             }
             let counter = match signal {
                 Signal::Logs => INGEST_LOG_ENTRIES_TOTAL,
-                _ => INGEST_SAMPLES_TOTAL,
+                Signal::Traces => INGEST_SPANS_TOTAL,
+                Signal::Metrics => INGEST_SAMPLES_TOTAL,
             };
             metrics::counter!(counter, "tenant" => tenant.to_string()).increment(count as u64);
         }
@@ -263,10 +330,13 @@ impl Gateway {
                 "success"
             },
         );
-        Ok(Written {
-            samples: count,
-            cap_hit,
-        })
+        Ok((
+            Written {
+                samples: count,
+                cap_hit,
+            },
+            invalid,
+        ))
     }
 
     /// Counts the refusal of a payload a door could not take (undecodable,

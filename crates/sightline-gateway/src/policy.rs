@@ -5,7 +5,11 @@
 
 use sightline_control::Authenticated;
 use sightline_core::Labels;
-use sightline_ingest::{LogBatch, WriteBatch};
+use sightline_ingest::otlp::Refused;
+use sightline_ingest::otlp::proto::collector::trace::v1::ExportTraceServiceRequest;
+use sightline_ingest::otlp::traces::{self, SpanPolicy};
+use sightline_ingest::otlp::{attribute, value_string};
+use sightline_ingest::{LogBatch, SpanBatch, WriteBatch};
 
 use crate::Refusal;
 
@@ -90,6 +94,7 @@ impl WritePolicy {
         self.check_services(
             batch.series.iter().map(|s| service_of(&s.labels)),
             "a series",
+            "no service or job label",
         )?;
         for s in &mut batch.series {
             self.redact(&mut s.labels);
@@ -107,6 +112,7 @@ impl WritePolicy {
         self.check_services(
             batch.streams.iter().map(|s| service_of_stream(&s.labels)),
             "a log stream",
+            "no service_name, service or job label",
         )?;
         for s in &mut batch.streams {
             self.redact(&mut s.labels);
@@ -130,10 +136,49 @@ impl WritePolicy {
         Ok(())
     }
 
+    /// Applies the rules to an OTLP trace export and translates it into
+    /// `tenant`'s spans (`sightline_ingest::otlp::traces`): each
+    /// resource's service is its `service.name`; the token's scope is
+    /// written over the producer's resource attributes; values under
+    /// sensitive keys are redacted at any depth in resource, scope, span,
+    /// event and link attributes. A service outside the token's list
+    /// refuses the whole export; a span that is malformed is refused alone
+    /// (the second value: how many, and why).
+    pub fn apply_traces(
+        &self,
+        tenant: &sightline_core::TenantId,
+        req: ExportTraceServiceRequest,
+    ) -> Result<(SpanBatch, Refused), Refusal> {
+        let services: Vec<Option<String>> = req
+            .resource_spans
+            .iter()
+            .map(|rs| {
+                let attrs = rs.resource.as_ref().map_or(&[][..], |r| &r.attributes[..]);
+                attribute(attrs, "service.name")
+                    .map(|v| value_string(Some(v)))
+                    .filter(|v| !v.is_empty())
+            })
+            .collect();
+        self.check_services(
+            services.iter().map(Option::as_deref),
+            "a resource",
+            "no service.name attribute",
+        )?;
+        let keys = &self.redact_keys;
+        let sensitive = |k: &str| is_sensitive(k, keys);
+        let policy = SpanPolicy {
+            scope: &self.scope_labels,
+            redact: &sensitive,
+            redacted: REDACTED,
+        };
+        Ok(traces::translate(tenant, req, &policy))
+    }
+
     fn check_services<'a>(
         &self,
         services: impl Iterator<Item = Option<&'a str>>,
         what: &str,
+        what_names: &str,
     ) -> Result<(), Refusal> {
         if self.allowed_services.is_empty() {
             return Ok(());
@@ -150,7 +195,7 @@ impl WritePolicy {
                 None => {
                     return Err(Refusal::ServiceNotAllowed(format!(
                         "this token may write only for its allowed services, and {what} \
-                         names none (no service or job label)"
+                         names none ({what_names})"
                     )));
                 }
             }

@@ -19,6 +19,7 @@ const PURE: &[&str] = &[
     "sightline-core",
     "sightline-promql",
     "sightline-logql",
+    "sightline-traceql",
     "sightline-logeval",
     "sightline-plan",
     "sightline-sql",

@@ -1,5 +1,5 @@
-//! OTLP/gRPC (`docs/otlp-semantics.md` §1): `MetricsService/Export` and
-//! `LogsService/Export` on the gRPC listener, gzip accepted. The token
+//! OTLP/gRPC (`docs/otlp-semantics.md` §1): `TraceService/Export`,
+//! `MetricsService/Export` and `LogsService/Export` on the gRPC listener, gzip accepted. The token
 //! comes from the `authorization` metadata (Bearer, or basic with the
 //! token as password) and is checked before any service by the same code
 //! as the HTTP doors (`auth::authorize`): UNAUTHENTICATED for an unknown,
@@ -26,9 +26,15 @@ use sightline_ingest::otlp::proto::collector::metrics::v1::metrics_service_serve
 use sightline_ingest::otlp::proto::collector::metrics::v1::{
     ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
+use sightline_ingest::otlp::proto::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use sightline_ingest::otlp::proto::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use tonic::codec::CompressionEncoding;
 
-use super::{export_logs, export_metrics, grpc_code, rpc_status};
+use super::{export_logs, export_metrics, export_traces, grpc_code, rpc_status};
 use sightline_control::Need;
 
 use crate::auth::{authorize, peer_address};
@@ -77,6 +83,25 @@ impl MetricsService for Otlp {
         Ok(tonic::Response::new(ExportMetricsServiceResponse {
             partial_success: (e.refused.count > 0).then(|| ExportMetricsPartialSuccess {
                 rejected_data_points: i64::try_from(e.refused.count).unwrap_or(i64::MAX),
+                error_message: e.refused.message(),
+            }),
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl TraceService for Otlp {
+    async fn export(
+        &self,
+        req: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let scope = scope_of(&req)?;
+        let e = export_traces(&self.state, &scope, req.into_inner())
+            .await
+            .map_err(refusal)?;
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: (e.refused.count > 0).then(|| ExportTracePartialSuccess {
+                rejected_spans: i64::try_from(e.refused.count).unwrap_or(i64::MAX),
                 error_message: e.refused.message(),
             }),
         }))
@@ -137,11 +162,15 @@ pub fn router(state: AppState) -> axum::Router {
     let metrics = MetricsServiceServer::new(svc.clone())
         .accept_compressed(CompressionEncoding::Gzip)
         .max_decoding_message_size(max);
-    let logs = LogsServiceServer::new(svc)
+    let logs = LogsServiceServer::new(svc.clone())
+        .accept_compressed(CompressionEncoding::Gzip)
+        .max_decoding_message_size(max);
+    let traces = TraceServiceServer::new(svc)
         .accept_compressed(CompressionEncoding::Gzip)
         .max_decoding_message_size(max);
     tonic::service::Routes::new(metrics)
         .add_service(logs)
+        .add_service(traces)
         .into_axum_router()
         .layer(axum::middleware::from_fn_with_state(state, require))
 }

@@ -1,5 +1,5 @@
-//! OTLP/HTTP (`docs/otlp-semantics.md` §2): `POST /v1/metrics` and
-//! `POST /v1/logs` with an ingest token, bodies in `application/x-protobuf`
+//! OTLP/HTTP (`docs/otlp-semantics.md` §2): `POST /v1/traces`,
+//! `POST /v1/metrics` and `POST /v1/logs` with an ingest token, bodies in `application/x-protobuf`
 //! or `application/json` (OTLP's JSON mapping), optionally gzip. Success is
 //! 200 with the export response in the request's encoding, its partial
 //! success naming what was refused; a failure is its status (400, 403,
@@ -16,8 +16,9 @@ use sightline_ingest::loki_push::{Inflate, inflate};
 use sightline_ingest::otlp::json;
 use sightline_ingest::otlp::proto::collector::logs::v1::ExportLogsServiceRequest;
 use sightline_ingest::otlp::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use sightline_ingest::otlp::proto::collector::trace::v1::ExportTraceServiceRequest;
 
-use super::{Exported, export_logs, export_metrics, grpc_code, rpc_status};
+use super::{Exported, export_logs, export_metrics, export_traces, grpc_code, rpc_status};
 use crate::{AppState, Scope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,6 +255,41 @@ pub async fn metrics(
             ExportMetricsServiceResponse {
                 partial_success: Some(ExportMetricsPartialSuccess {
                     rejected_data_points: n,
+                    error_message: m,
+                }),
+            }
+            .encode_to_vec()
+        },
+    )
+    .await
+}
+
+/// `POST /v1/traces`.
+pub async fn traces(
+    State(s): State<AppState>,
+    Extension(scope): Extension<Scope>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    use sightline_ingest::otlp::proto::collector::trace::v1::{
+        ExportTracePartialSuccess, ExportTraceServiceResponse,
+    };
+    handle(
+        &s,
+        &scope,
+        &headers,
+        body,
+        |b| {
+            ExportTraceServiceRequest::decode(b)
+                .map_err(|e| Refusal::BadData(format!("protobuf: {e}")))
+        },
+        |b| json::decode_traces(b).map_err(Refusal::from),
+        |req, _| export_traces(&s, &scope, req),
+        "rejectedSpans",
+        |n, m| {
+            ExportTraceServiceResponse {
+                partial_success: Some(ExportTracePartialSuccess {
+                    rejected_spans: n,
                     error_message: m,
                 }),
             }

@@ -28,13 +28,46 @@ pub struct SpanPolicy<'a> {
     pub redacted: &'a str,
 }
 
+/// Redacts the values under sensitive keys, at any depth: in the maps an
+/// attribute holds and in the maps inside its arrays too.
 fn redact(attrs: &mut [KeyValue], p: &SpanPolicy<'_>) {
     for kv in attrs {
         if (p.redact)(&kv.key) {
             kv.value = Some(AnyValue {
                 value: Some(any_value::Value::StringValue(p.redacted.to_string())),
             });
+        } else if let Some(v) = kv.value.as_mut() {
+            redact_within(v, p, 0);
         }
+    }
+}
+
+/// Deepest nesting of maps and arrays redaction looks into; OTLP's decoder
+/// limits a message's nesting well below it.
+const MAX_VALUE_DEPTH: usize = 128;
+
+fn redact_within(v: &mut AnyValue, p: &SpanPolicy<'_>, depth: usize) {
+    if depth >= MAX_VALUE_DEPTH {
+        return;
+    }
+    match v.value.as_mut() {
+        Some(any_value::Value::KvlistValue(kvs)) => {
+            for kv in &mut kvs.values {
+                if (p.redact)(&kv.key) {
+                    kv.value = Some(AnyValue {
+                        value: Some(any_value::Value::StringValue(p.redacted.to_string())),
+                    });
+                } else if let Some(inner) = kv.value.as_mut() {
+                    redact_within(inner, p, depth + 1);
+                }
+            }
+        }
+        Some(any_value::Value::ArrayValue(arr)) => {
+            for inner in &mut arr.values {
+                redact_within(inner, p, depth + 1);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -198,6 +231,7 @@ pub fn translate(
 
 #[cfg(test)]
 mod tests {
+    use super::super::proto::common::v1::{ArrayValue, KeyValueList};
     use super::super::proto::resource::v1::Resource;
     use super::super::proto::trace::v1::{Span, Status, span};
     use super::*;
@@ -212,6 +246,27 @@ mod tests {
         }
     }
 
+    fn text(v: &str) -> AnyValue {
+        AnyValue {
+            value: Some(any_value::Value::StringValue(v.into())),
+        }
+    }
+
+    fn kvlist(kvs: Vec<(&str, AnyValue)>) -> AnyValue {
+        AnyValue {
+            value: Some(any_value::Value::KvlistValue(KeyValueList {
+                values: kvs
+                    .into_iter()
+                    .map(|(k, v)| KeyValue {
+                        key: k.into(),
+                        value: Some(v),
+                        ..Default::default()
+                    })
+                    .collect(),
+            })),
+        }
+    }
+
     fn span(name: &str, trace: u8, id: u8, parent: Option<u8>) -> Span {
         Span {
             trace_id: vec![trace; 16],
@@ -221,7 +276,28 @@ mod tests {
             kind: span::SpanKind::Server as i32,
             start_time_unix_nano: 1_000,
             end_time_unix_nano: 3_000,
-            attributes: vec![kv("http.route", "/cart"), kv("db.password", "hunter2")],
+            attributes: vec![
+                kv("http.route", "/cart"),
+                kv("db.password", "hunter2"),
+                KeyValue {
+                    key: "http.request".into(),
+                    value: Some(kvlist(vec![
+                        (
+                            "headers",
+                            kvlist(vec![("token", text("abc")), ("x", text("1"))]),
+                        ),
+                        (
+                            "list",
+                            AnyValue {
+                                value: Some(any_value::Value::ArrayValue(ArrayValue {
+                                    values: vec![kvlist(vec![("token", text("abc"))])],
+                                })),
+                            },
+                        ),
+                    ])),
+                    ..Default::default()
+                },
+            ],
             events: vec![span::Event {
                 name: "e".into(),
                 time_unix_nano: 2_000,
@@ -316,6 +392,17 @@ mod tests {
         assert_eq!(head.select_spans(&tenant, None, 0, 1_500).len(), 2);
         let other = TenantId::new("u").expect("tenant");
         assert!(head.select_spans(&other, None, 0, i64::MAX).is_empty());
+        // A sensitive key inside a map attribute, and inside a map in an
+        // array, is redacted too.
+        let nested = back.scope_spans[0].spans[0]
+            .attributes
+            .iter()
+            .find(|kv| kv.key == "http.request")
+            .expect("nested attribute");
+        assert_eq!(
+            value_string(nested.value.as_ref()),
+            r#"{"headers":{"token":"[REDACTED]","x":"1"},"list":[{"token":"[REDACTED]"}]}"#
+        );
         let res = back.resource.expect("resource");
         assert_eq!(
             super::super::attribute(&res.attributes, "application").map(|v| value_string(Some(v))),
