@@ -32,6 +32,7 @@ mod loki;
 mod otlp;
 mod params;
 mod prom;
+mod tempo;
 pub mod tls;
 mod write;
 
@@ -184,6 +185,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/loki/api/v1/tail", get(loki::tail::tail))
         .route("/loki/api/v2alpha/tail", get(lq::not_supported))
+        .route("/api/echo", get(tempo::echo))
+        .route("/api/status/buildinfo", get(tempo::buildinfo))
+        .route("/api/traces/{id}", get(tempo::trace_v1))
+        .route("/api/v2/traces/{id}", get(tempo::trace_v2))
+        .route("/api/search", get(tempo::search))
+        .route("/api/search/tags", get(tempo::tags))
+        .route("/api/v2/search/tags", get(tempo::tags_v2))
+        .route("/api/search/tag/{*tag}", get(tempo::tag_values))
+        .route("/api/v2/search/tag/{*tag}", get(tempo::tag_values_v2))
         .route_layer(axum::middleware::from_fn_with_state(
             (state.clone(), Need::Read),
             auth::require,

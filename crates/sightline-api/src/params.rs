@@ -45,6 +45,11 @@ impl<S: Send + Sync> FromRequest<S> for Params {
 }
 
 impl Params {
+    /// Every parameter, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
