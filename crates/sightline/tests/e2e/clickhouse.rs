@@ -442,3 +442,26 @@ async fn a_spent_wal_budget_answers_429_until_clickhouse_returns() {
     drained(srv, Duration::from_secs(120)).await;
     assert_eq!(push(&srv.url, &a.ingest, body).await, 204);
 }
+
+/// Spans drained into ClickHouse's spans table are read back from it
+/// through the trace API exactly as from the head, per workspace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_drained_to_clickhouse_answer_the_trace_api() {
+    let ch = TestClickHouse::start(None);
+    let cfg = ch.config(30);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = start(dir.path(), &server_args(&cfg, &[]));
+    let a = srv.tenant("alpha");
+    let b = srv.tenant("beta");
+    let out = crate::otlp::sdk(
+        &srv.url,
+        "http",
+        &a.ingest,
+        false,
+        &crate::traces::trace_spec("cart-ch"),
+    );
+    drained(&srv, Duration::from_secs(60)).await;
+    let direct = ClickHouse::new(cfg.clone());
+    assert_eq!(direct.count_rows("spans").await.expect("count"), 2);
+    crate::traces::check_trace(&srv, &a, &b, "cart-ch", &out).await;
+}

@@ -17,3 +17,4 @@ mod otlp;
 mod random_isolation;
 mod security;
 mod tls;
+mod traces;

@@ -23,7 +23,7 @@ use crate::harness::{Server, get, now_ms};
 
 /// Runs the Python SDK's exporters with `spec` (see
 /// scripts/otlp_test_client.py); returns what the client printed.
-fn sdk(endpoint: &str, protocol: &str, token: &str, gzip: bool, spec: &Value) -> Value {
+pub(crate) fn sdk(endpoint: &str, protocol: &str, token: &str, gzip: bool, spec: &Value) -> Value {
     let script = crate::harness::manifest_dir().join("../../scripts/otlp-test-client");
     let mut cmd = Command::new(script);
     cmd.args([
