@@ -72,6 +72,7 @@ fn build_bodies(a: &Args, start_ms: i64) -> Vec<(Vec<u8>, usize)> {
                     })
                     .collect(),
                 samples,
+                exemplars: Vec::new(),
             });
         }
         out.push((

@@ -236,6 +236,7 @@ async fn load(a: &Args, client: &reqwest::Client, first_ms: i64) -> anyhow::Resu
                 ts.push(TimeSeries {
                     labels: s.labels.clone(),
                     samples,
+                    exemplars: Vec::new(),
                 });
             }
             bodies.push(encode_snappy(&WriteRequest {

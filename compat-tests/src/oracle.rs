@@ -332,6 +332,7 @@ fn to_proto(labels: &[(String, String)], samples: &[(i64, f64)]) -> TimeSeries {
                 timestamp: *t,
             })
             .collect(),
+        exemplars: Vec::new(),
     }
 }
 

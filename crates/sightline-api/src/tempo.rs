@@ -164,7 +164,17 @@ async fn find_trace(
     let trace_id = sightline_core::span::parse_trace_id(id).map_err(TempoError::bad)?;
     let (start, end) = window(p, (0, i64::MAX))?;
     let read = scope.read()?;
-    let spans = s.engine.spans(&read, Some(trace_id), start, end).await?;
+    let max = search::MAX_SPANS_READ;
+    let spans = s
+        .engine
+        .spans(&read, Some(trace_id), start, end, max + 1)
+        .await?;
+    if spans.len() > max {
+        return Err(TempoError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            msg: format!("trace too large: more than {max} spans"),
+        });
+    }
     let bytes: u64 = spans.iter().map(|x| x.size() as u64).sum();
     let (traces, bad) = view::traces(spans);
     if bad > 0 {

@@ -283,7 +283,9 @@ impl StorageTier for Archive {
         sel: &sightline_plan::SpanSelection,
     ) -> Result<Vec<sightline_core::span::StoredSpan>, TierError> {
         check_signal(sel.selection(), Signal::Traces, TIER)?;
-        Ok(self.span_rows(sel).await?)
+        let (spans, read) = self.span_rows(sel).await?;
+        sel.check_rows_read(read)?;
+        Ok(spans)
     }
 }
 

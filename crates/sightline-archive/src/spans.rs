@@ -90,11 +90,11 @@ impl Archive {
         Ok(written)
     }
 
-    /// The spans the selection admits.
+    /// The spans the selection admits, and how many rows were read.
     pub(crate) async fn span_rows(
         &self,
         sel: &SpanSelection,
-    ) -> Result<Vec<StoredSpan>, ArchiveError> {
+    ) -> Result<(Vec<StoredSpan>, usize), ArchiveError> {
         let table = Table {
             signal: Signal::Traces,
             name: DataFusionDialect::SPANS_TABLE,
@@ -169,7 +169,8 @@ impl Archive {
                 }
             }
         }
-        Ok(out)
+        let read = batches.iter().map(|b| b.num_rows()).sum();
+        Ok((out, read))
     }
 }
 

@@ -498,7 +498,9 @@ impl StorageTier for ClickHouse {
         sel: &sightline_plan::SpanSelection,
     ) -> Result<Vec<sightline_core::span::StoredSpan>, TierError> {
         check_signal(sel.selection(), Signal::Traces, TIER)?;
-        Ok(ClickHouse::select_spans(self, sel).await?)
+        let (spans, read) = ClickHouse::select_spans(self, sel).await?;
+        sel.check_rows_read(read)?;
+        Ok(spans)
     }
 
     async fn range_grid(

@@ -128,10 +128,14 @@ impl ClickHouse {
         Ok(spans.len())
     }
 
-    /// The spans the selection admits.
-    pub async fn select_spans(&self, sel: &SpanSelection) -> Result<Vec<StoredSpan>, ChError> {
+    /// The spans the selection admits, and how many rows were read.
+    pub async fn select_spans(
+        &self,
+        sel: &SpanSelection,
+    ) -> Result<(Vec<StoredSpan>, usize), ChError> {
         let st = spans::spans(&ClickHouseDialect, sel);
         let rows: Vec<SpanOut> = self.query(&st).fetch_all().await?;
+        let read = rows.len();
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let s = r.into_span()?;
@@ -139,6 +143,6 @@ impl ClickHouse {
                 out.push(s);
             }
         }
-        Ok(out)
+        Ok((out, read))
     }
 }

@@ -24,7 +24,8 @@ pub use labels::{Label, Labels, METRIC_NAME, is_valid_label_name};
 pub use log::{Direction, LogEntry, LogStream, merge_log_streams};
 pub use matcher::{MatchOp, Matcher, matches_all};
 pub use sample::{
-    STALE_NAN_BITS, Sample, is_stale_nan, lower_bound, sort_dedup, stale_nan, time_window,
+    EXEMPLAR_MAX_LABEL_RUNES, Exemplar, STALE_NAN_BITS, Sample, is_stale_nan, lower_bound,
+    sort_dedup, stale_nan, time_window,
 };
 pub use signal::Signal;
 pub use tenant::TenantId;

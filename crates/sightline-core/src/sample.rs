@@ -5,6 +5,20 @@ pub struct Sample {
     pub v: f64,
 }
 
+/// An exemplar of a series: one measured value with labels of its own
+/// (the trace and span it was measured in, and the producer's filtered
+/// attributes), at a millisecond timestamp, as Prometheus keeps them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exemplar {
+    pub labels: crate::Labels,
+    pub value: f64,
+    pub t: i64,
+}
+
+/// The most characters of label names and values one exemplar carries, as
+/// Prometheus limits them (`ExemplarMaxLabelSetLength`).
+pub const EXEMPLAR_MAX_LABEL_RUNES: usize = 128;
+
 /// The bit pattern Prometheus uses for a staleness marker (a signalling NaN).
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
 

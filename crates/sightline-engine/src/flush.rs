@@ -11,6 +11,75 @@ use sightline_ingest::Frozen;
 use crate::{Engine, EngineError};
 
 pub(crate) const METADATA_FILE: &str = "metadata.json";
+/// Each tenant's exemplars, written at every flush (the WAL segments that
+/// held them are deleted once the flush is stored).
+pub(crate) const EXEMPLARS_FILE: &str = "exemplars.json";
+/// Exemplars older than this are dropped at a flush: an exemplar points at
+/// a trace, which is looked at while the spike it marks is recent.
+const EXEMPLAR_MAX_AGE_MS: i64 = 7 * sightline_core::time::DAY_MS;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+/// One series' exemplars as the exemplars file keeps them (values by their
+/// bits: JSON has no NaN).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SeriesExemplars {
+    series: Vec<(String, String)>,
+    exemplars: Vec<(Vec<(String, String)>, u64, i64)>,
+}
+
+fn pairs(l: &sightline_core::Labels) -> Vec<(String, String)> {
+    l.iter()
+        .map(|x| (x.name.clone(), x.value.clone()))
+        .collect()
+}
+
+pub(crate) fn encode_exemplars(
+    xs: &[(sightline_core::Labels, Vec<sightline_core::Exemplar>)],
+) -> Result<Vec<u8>, serde_json::Error> {
+    let rows: Vec<SeriesExemplars> = xs
+        .iter()
+        .map(|(l, es)| SeriesExemplars {
+            series: pairs(l),
+            exemplars: es
+                .iter()
+                .map(|e| (pairs(&e.labels), e.value.to_bits(), e.t))
+                .collect(),
+        })
+        .collect();
+    serde_json::to_vec(&rows)
+}
+
+pub(crate) fn decode_exemplars(
+    body: &[u8],
+) -> Result<Vec<(sightline_core::Labels, Vec<sightline_core::Exemplar>)>, String> {
+    let rows: Vec<SeriesExemplars> = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let labels = |p: &[(String, String)]| {
+        sightline_core::Labels::from_pairs(p.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+            .map_err(|e| e.to_string())
+    };
+    rows.iter()
+        .map(|r| {
+            let es = r
+                .exemplars
+                .iter()
+                .map(|(l, bits, t)| {
+                    Ok(sightline_core::Exemplar {
+                        labels: labels(l)?,
+                        value: f64::from_bits(*bits),
+                        t: *t,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok((labels(&r.series)?, es))
+        })
+        .collect()
+}
 
 /// Longest wait between two attempts to store a part that failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -40,6 +109,17 @@ impl Engine {
                 let body =
                     serde_json::to_vec(&md).map_err(|e| EngineError::Internal(e.to_string()))?;
                 self.archive.put_json(&tenant, METADATA_FILE, body).await?;
+            }
+            let before = now_ms().saturating_sub(EXEMPLAR_MAX_AGE_MS);
+            for (tenant, xs) in self
+                .ingestor
+                .head()
+                .exemplars_to_store(before)
+                .unwrap_or_default()
+            {
+                let body =
+                    encode_exemplars(&xs).map_err(|e| EngineError::Internal(e.to_string()))?;
+                self.archive.put_json(&tenant, EXEMPLARS_FILE, body).await?;
             }
             self.ingestor
                 .release(frozen)

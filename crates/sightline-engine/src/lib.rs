@@ -72,6 +72,7 @@ impl Engine {
         let mut icfg = IngestorConfig::new(data_dir.join("wal"));
         icfg.max_pending_bytes = cfg.wal_max_pending_bytes;
         icfg.max_wal_bytes = cfg.wal_max_bytes;
+        icfg.max_exemplars_per_series = cfg.max_exemplars_per_series;
         // Random per start: tokens of two servers sharing a database, or of
         // one server before and after a restart, never meet. (A part replayed
         // after a restart is cut differently anyway; the samples table
@@ -85,6 +86,14 @@ impl Engine {
                 Ok(m) => ingestor.head().load_metadata(tenant, m),
                 Err(e) => {
                     tracing::warn!(tenant = %tenant, error = %e, "unreadable metadata file skipped")
+                }
+            }
+        }
+        for (tenant, body) in archive.all_json(flush::EXEMPLARS_FILE).await? {
+            match flush::decode_exemplars(&body) {
+                Ok(xs) => ingestor.head().load_exemplars(&tenant, xs),
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant, error = %e, "unreadable exemplars file skipped")
                 }
             }
         }
@@ -144,16 +153,37 @@ impl Engine {
     }
 
     /// The scope's spans of `trace_id` (or of every trace) overlapping
-    /// `[start_ns, end_ns)`, from the head and the archive.
+    /// `[start_ns, end_ns)`, from every tier, at most `limit` from each.
     pub async fn spans(
         &self,
         scope: &sightline_plan::ReadScope,
         trace_id: Option<[u8; 16]>,
         start_ns: i64,
         end_ns: i64,
+        limit: usize,
     ) -> Result<Vec<sightline_core::span::StoredSpan>, EngineError> {
-        let sel = scope.select_spans(trace_id, start_ns, end_ns)?;
+        let sel = scope
+            .select_spans(trace_id, start_ns, end_ns)?
+            .with_limit(limit);
         Ok(sightline_plan::StorageTier::select_spans(self, &sel).await?)
+    }
+
+    /// The exemplars in `[start_ms, end_ms]` of the scope's series that
+    /// match one of `selectors`, each series once.
+    pub fn exemplars(
+        &self,
+        scope: &sightline_plan::ReadScope,
+        selectors: &[Vec<sightline_core::Matcher>],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Vec<(sightline_core::Labels, Vec<sightline_core::Exemplar>)> {
+        self.ingestor.head().exemplars(
+            scope.tenant_id(),
+            selectors,
+            scope.required(),
+            start_ms,
+            end_ms,
+        )
     }
 
     /// Metric metadata of a tenant.
@@ -241,13 +271,19 @@ mod tests {
             .expect("reopen");
         assert_eq!(stats.spans, 2, "the unflushed spans replay from the WAL");
         let all = engine
-            .spans(&ReadScope::tenant(a.clone()), None, now - 1, now + 100)
+            .spans(
+                &ReadScope::tenant(a.clone()),
+                None,
+                now - 1,
+                now + 100,
+                1000,
+            )
             .await
             .expect("spans");
         assert_eq!(all.len(), 4);
         let other = TenantId::new("b").expect("tenant");
         let none = engine
-            .spans(&ReadScope::tenant(other), None, 0, i64::MAX)
+            .spans(&ReadScope::tenant(other), None, 0, i64::MAX, 1000)
             .await
             .expect("spans");
         assert!(none.is_empty());

@@ -63,6 +63,8 @@ pub struct EngineConfig {
     pub limits: QueryLimits,
     /// Prometheus's `promql-delayed-name-removal` (off by default, as there).
     pub promql_delayed_name_removal: bool,
+    /// Exemplars kept per series, the oldest dropped first (0: none).
+    pub max_exemplars_per_series: usize,
 }
 
 impl Default for EngineConfig {
@@ -79,6 +81,8 @@ impl Default for EngineConfig {
             clickhouse_pushdown: true,
             limits: QueryLimits::default(),
             promql_delayed_name_removal: false,
+            max_exemplars_per_series:
+                sightline_ingest::head::exemplars::DEFAULT_MAX_EXEMPLARS_PER_SERIES,
         }
     }
 }

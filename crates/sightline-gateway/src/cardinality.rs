@@ -122,6 +122,7 @@ mod tests {
                 .map(|n| SeriesRecord {
                     labels: Labels::from_pairs([("__name__", *n)]).expect("labels"),
                     samples: vec![Sample { t: 1, v: 1.0 }],
+                    exemplars: Vec::new(),
                 })
                 .collect(),
             metadata: vec![],

@@ -99,6 +99,9 @@ impl WritePolicy {
         for s in &mut batch.series {
             self.redact(&mut s.labels);
             self.scope(&mut s.labels);
+            for e in &mut s.exemplars {
+                self.redact(&mut e.labels);
+            }
         }
         Ok(())
     }
@@ -245,6 +248,7 @@ mod tests {
                 .map(|l| SeriesRecord {
                     labels: Labels::from_pairs(l.iter().copied()).expect("labels"),
                     samples: vec![Sample { t: 1, v: 1.0 }],
+                    exemplars: Vec::new(),
                 })
                 .collect(),
             metadata: vec![],

@@ -70,6 +70,7 @@ fn batch(names: &[&str], t: i64) -> WriteBatch {
             .map(|n| SeriesRecord {
                 labels: Labels::from_pairs([("__name__", *n), ("job", "api")]).expect("labels"),
                 samples: vec![Sample { t, v: 1.0 }],
+                exemplars: Vec::new(),
             })
             .collect(),
         metadata: vec![],

@@ -19,6 +19,7 @@ use sightline_plan::{
 
 use crate::record::{LogBatch, Record, SpanBatch, WriteBatch};
 
+pub mod exemplars;
 mod logs;
 mod spans;
 
@@ -193,6 +194,11 @@ impl HeadData {
     fn apply(&mut self, batch: &WriteBatch) {
         let th = self.tenants.entry(batch.tenant.clone()).or_default();
         for rec in &batch.series {
+            // Exemplars alone make no series (they go to the exemplar
+            // store, `Head::apply`).
+            if rec.samples.is_empty() {
+                continue;
+            }
             let id = match th.index.get(&rec.labels) {
                 Some(&id) => id,
                 None => {
@@ -220,6 +226,7 @@ struct Inner {
     active: HeadData,
     frozen: Vec<Arc<HeadData>>,
     metadata: HashMap<TenantId, BTreeMap<String, MetricMetadata>>,
+    exemplars: exemplars::ExemplarStore,
 }
 
 /// The whole head, shared by the WAL writer and readers.
@@ -233,10 +240,24 @@ impl Head {
         Self::default()
     }
 
-    /// Applies a batch to the active part. Called by the WAL writer only.
+    /// A head keeping at most `n` exemplars per series.
+    pub fn with_max_exemplars(n: usize) -> Self {
+        Head {
+            inner: RwLock::new(Inner {
+                exemplars: exemplars::ExemplarStore::new(n),
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// Applies a batch to the active part, and its exemplars to the
+    /// exemplar store. Called by the WAL writer only.
     pub fn apply(&self, batch: &WriteBatch) {
         let mut g = self.inner.write();
         g.active.apply(batch);
+        for s in batch.series.iter().filter(|s| !s.exemplars.is_empty()) {
+            g.exemplars.add(&batch.tenant, &s.labels, &s.exemplars);
+        }
         if !batch.metadata.is_empty() {
             let m = g.metadata.entry(batch.tenant.clone()).or_default();
             for md in &batch.metadata {
@@ -450,6 +471,57 @@ impl Head {
         self.inner.read().metadata.clone()
     }
 
+    /// The tenant's exemplars in `[start_ms, end_ms]` of the series that
+    /// match `required` and one of `selectors`.
+    pub fn exemplars(
+        &self,
+        tenant: &TenantId,
+        selectors: &[Vec<sightline_core::Matcher>],
+        required: &[sightline_core::Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Vec<(Labels, Vec<sightline_core::Exemplar>)> {
+        self.inner
+            .read()
+            .exemplars
+            .select(tenant, selectors, required, start_ms, end_ms)
+    }
+
+    /// Drops exemplars older than `before_ms`; then, if anything changed
+    /// since the last call, every tenant's exemplars (to persist them).
+    pub fn exemplars_to_store(
+        &self,
+        before_ms: i64,
+    ) -> Option<Vec<(TenantId, Vec<(Labels, Vec<sightline_core::Exemplar>)>)>> {
+        let mut g = self.inner.write();
+        g.exemplars.prune(before_ms);
+        if !g.exemplars.take_changed() {
+            return None;
+        }
+        Some(
+            g.exemplars
+                .tenants()
+                .into_iter()
+                .map(|t| {
+                    let xs = g.exemplars.tenant(&t);
+                    (t, xs)
+                })
+                .collect(),
+        )
+    }
+
+    /// Loads persisted exemplars at start, merged with the WAL's.
+    pub fn load_exemplars(
+        &self,
+        tenant: &TenantId,
+        series: Vec<(Labels, Vec<sightline_core::Exemplar>)>,
+    ) {
+        let mut g = self.inner.write();
+        for (labels, xs) in series {
+            g.exemplars.load(tenant, labels, xs);
+        }
+    }
+
     /// Loads persisted metadata at start.
     pub fn load_metadata(&self, tenant: TenantId, m: BTreeMap<String, MetricMetadata>) {
         let mut g = self.inner.write();
@@ -518,6 +590,9 @@ impl StorageTier for Head {
             sel.end_ns(),
         );
         spans.retain(|s| sel.admits(s));
+        if let Some(n) = sel.limit() {
+            spans.truncate(n);
+        }
         Ok(spans)
     }
 }
@@ -539,6 +614,7 @@ mod tests {
             series: vec![SeriesRecord {
                 labels: up.clone(),
                 samples: vec![Sample { t: 10, v: 1.0 }],
+                exemplars: Vec::new(),
             }],
             metadata: vec![],
         });
@@ -591,6 +667,7 @@ mod tests {
                         v: k as f64,
                     })
                     .collect(),
+                exemplars: Vec::new(),
             });
         }
         let head = Head::new();

@@ -27,6 +27,8 @@ pub struct IngestorConfig {
     /// example while ClickHouse is down). Past it writes are refused as
     /// overloaded (HTTP 429) until a flush releases segments.
     pub max_wal_bytes: u64,
+    /// Exemplars kept per series (the oldest dropped first).
+    pub max_exemplars_per_series: usize,
 }
 
 impl IngestorConfig {
@@ -36,6 +38,7 @@ impl IngestorConfig {
             max_pending_bytes: 512 << 20,
             max_group_bytes: 32 << 20,
             max_wal_bytes: u64::MAX,
+            max_exemplars_per_series: crate::head::exemplars::DEFAULT_MAX_EXEMPLARS_PER_SERIES,
         }
     }
 }
@@ -86,7 +89,7 @@ impl Ingestor {
     /// Replays the WAL in `cfg.wal_dir` into a new head and starts the writer.
     pub fn open(cfg: IngestorConfig) -> Result<(Self, OpenStats), IngestError> {
         std::fs::create_dir_all(&cfg.wal_dir)?;
-        let head = Arc::new(Head::new());
+        let head = Arc::new(Head::with_max_exemplars(cfg.max_exemplars_per_series));
         let mut stats = OpenStats::default();
         let segments = wal::list_segments(&cfg.wal_dir)?;
         for &no in &segments {
@@ -385,6 +388,7 @@ mod tests {
             series: vec![SeriesRecord {
                 labels: Labels::from_pairs([("__name__", "m"), ("i", "1")]).expect("valid"),
                 samples: vec![Sample { t: ts, v }],
+                exemplars: Vec::new(),
             }],
             metadata: vec![],
         }

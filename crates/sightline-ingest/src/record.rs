@@ -9,7 +9,7 @@
 
 use bytes::{Buf, BufMut};
 use sightline_core::span::StoredSpan;
-use sightline_core::{Label, Labels, LogEntry, LogStream, Sample, TenantId};
+use sightline_core::{Exemplar, Label, Labels, LogEntry, LogStream, Sample, TenantId};
 
 use crate::IngestError;
 use crate::head::MetricMetadata;
@@ -61,8 +61,13 @@ impl RecordKind {
     }
 }
 
-/// The encoding version of metrics records (the only one there has been).
+/// The encoding version of metrics records without exemplars (written
+/// byte for byte as it always was).
 pub const METRICS_VERSION: u8 = 1;
+
+/// The encoding of metrics records with exemplars: version 1 followed by
+/// each series' exemplars.
+pub const METRICS_EXEMPLARS_VERSION: u8 = 2;
 
 /// The encoding version of log records (the only one there has been).
 pub const LOGS_VERSION: u8 = 1;
@@ -119,6 +124,9 @@ impl RecordHeader {
 pub struct SeriesRecord {
     pub labels: Labels,
     pub samples: Vec<Sample>,
+    /// Exemplars sent with the samples (kept apart from them, bounded per
+    /// series: `head::exemplars`).
+    pub exemplars: Vec<Exemplar>,
 }
 
 /// Everything one request writes, for one tenant.
@@ -134,9 +142,23 @@ impl WriteBatch {
         self.series.iter().map(|s| s.samples.len()).sum()
     }
 
-    /// Encodes the batch as a WAL payload: a metrics record.
+    pub fn exemplar_count(&self) -> usize {
+        self.series.iter().map(|s| s.exemplars.len()).sum()
+    }
+
+    /// Encodes the batch as a WAL payload: a metrics record, of version 2
+    /// when it carries exemplars.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.put_u8(RecordHeader::current(RecordKind::Metrics).to_byte());
+        let with_exemplars = self.series.iter().any(|s| !s.exemplars.is_empty());
+        let header = RecordHeader {
+            kind: RecordKind::Metrics,
+            version: if with_exemplars {
+                METRICS_EXEMPLARS_VERSION
+            } else {
+                METRICS_VERSION
+            },
+        };
+        out.put_u8(header.to_byte());
         put_str16(out, self.tenant.as_str());
         out.put_u32_le(self.series.len() as u32);
         for s in &self.series {
@@ -158,6 +180,28 @@ impl WriteBatch {
             put_str32(out, &m.help);
             put_str16(out, &m.unit);
         }
+        if with_exemplars {
+            let with: Vec<(usize, &SeriesRecord)> = self
+                .series
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !s.exemplars.is_empty())
+                .collect();
+            out.put_u32_le(with.len() as u32);
+            for (i, s) in with {
+                out.put_u32_le(i as u32);
+                out.put_u32_le(s.exemplars.len() as u32);
+                for e in &s.exemplars {
+                    out.put_u16_le(e.labels.len() as u16);
+                    for l in e.labels.iter() {
+                        put_str16(out, &l.name);
+                        put_str32(out, &l.value);
+                    }
+                    out.put_i64_le(e.t);
+                    out.put_u64_le(e.value.to_bits());
+                }
+            }
+        }
     }
 
     /// Decodes a WAL payload written by [`WriteBatch::encode`] (any
@@ -167,7 +211,9 @@ impl WriteBatch {
         let header = RecordHeader::of(b)?;
         b.advance(1);
         match header.kind {
-            RecordKind::Metrics if header.version == METRICS_VERSION => {}
+            RecordKind::Metrics
+                if header.version == METRICS_VERSION
+                    || header.version == METRICS_EXEMPLARS_VERSION => {}
             RecordKind::Metrics => {
                 return Err(bad(&format!(
                     "unknown format version {} of a metrics record",
@@ -208,6 +254,7 @@ impl WriteBatch {
             series.push(SeriesRecord {
                 labels: Labels::from_sorted(labels),
                 samples,
+                exemplars: Vec::new(),
             });
         }
         let nm = get_u32(&mut b)? as usize;
@@ -219,6 +266,39 @@ impl WriteBatch {
                 help: get_str32(&mut b)?,
                 unit: get_str16(&mut b)?,
             });
+        }
+        if header.version == METRICS_EXEMPLARS_VERSION {
+            let n = get_u32(&mut b)? as usize;
+            for _ in 0..n {
+                let i = get_u32(&mut b)? as usize;
+                let ne = get_u32(&mut b)? as usize;
+                let s = series
+                    .get_mut(i)
+                    .ok_or_else(|| bad("exemplars of a series the record lacks"))?;
+                s.exemplars.reserve(ne.min(1 << 10));
+                for _ in 0..ne {
+                    let nl = get_u16(&mut b)? as usize;
+                    let mut labels = Vec::with_capacity(nl);
+                    for _ in 0..nl {
+                        let name = get_str16(&mut b)?;
+                        let value = get_str32(&mut b)?;
+                        labels.push(Label { name, value });
+                    }
+                    if !labels.windows(2).all(|w| w[0].name < w[1].name) {
+                        return Err(bad("exemplar labels not sorted"));
+                    }
+                    if b.remaining() < 16 {
+                        return Err(bad("truncated exemplar"));
+                    }
+                    let t = b.get_i64_le();
+                    let value = f64::from_bits(b.get_u64_le());
+                    s.exemplars.push(Exemplar {
+                        labels: Labels::from_sorted(labels),
+                        value,
+                        t,
+                    });
+                }
+            }
         }
         Ok(WriteBatch {
             tenant,
@@ -519,6 +599,12 @@ mod tests {
                         v: sightline_core::stale_nan(),
                     },
                 ],
+                exemplars: vec![Exemplar {
+                    labels: Labels::from_pairs([("trace_id", "ab"), ("span_id", "cd")])
+                        .expect("valid"),
+                    value: 0.25,
+                    t: 2,
+                }],
             }],
             metadata: vec![MetricMetadata {
                 metric: "up".into(),
@@ -529,9 +615,22 @@ mod tests {
         };
         let mut buf = Vec::new();
         batch.encode(&mut buf);
+        assert_eq!(
+            RecordHeader::of(&buf).expect("header").version,
+            METRICS_EXEMPLARS_VERSION
+        );
         let back = WriteBatch::decode(&buf).expect("decodes");
         assert_eq!(back.tenant, batch.tenant);
         assert_eq!(back.series[0].labels, batch.series[0].labels);
+        assert_eq!(back.series[0].exemplars, batch.series[0].exemplars);
+        // Without exemplars, the record is the first version's.
+        let mut plain = batch.clone();
+        plain.series[0].exemplars.clear();
+        let mut pbuf = Vec::new();
+        plain.encode(&mut pbuf);
+        assert_eq!(pbuf[0], 1);
+        let pback = WriteBatch::decode(&pbuf).expect("decodes");
+        assert!(pback.series[0].exemplars.is_empty());
         assert!(sightline_core::is_stale_nan(back.series[0].samples[1].v));
         assert_eq!(back.metadata, batch.metadata);
         for cut in 0..buf.len() {
@@ -568,6 +667,7 @@ mod tests {
             series: vec![SeriesRecord {
                 labels: Labels::from_pairs([("__name__", "up")]).expect("valid"),
                 samples: vec![Sample { t: 5, v: 2.0 }],
+                exemplars: Vec::new(),
             }],
             metadata: vec![],
         }
@@ -622,11 +722,16 @@ mod tests {
             b.extend_from_slice(body);
             b
         };
-        // Every header byte: decodes only as metrics version 1, never panics.
+        // Every header byte: decodes only as metrics version 1 (version 2
+        // needs its exemplar section), never panics.
         for h in 0..=u8::MAX {
             let got = WriteBatch::decode(&with_header(h));
             assert_eq!(got.is_ok(), h == 0x01, "header byte {h:#04x}");
         }
+        let mut v2 = with_header(0x02);
+        v2.extend_from_slice(&0u32.to_le_bytes());
+        let got = WriteBatch::decode(&v2).expect("version 2 without exemplars");
+        assert!(got.series.iter().all(|s| s.exemplars.is_empty()));
         let msg = |h: u8| match WriteBatch::decode(&with_header(h)) {
             Err(IngestError::BadInput(m)) => m,
             other => panic!("header byte {h:#04x}: {other:?}"),
@@ -643,9 +748,9 @@ mod tests {
         );
         assert!(msg(0x31).contains("unknown record kind 3"), "{}", msg(0x31));
         assert!(
-            msg(0x02).contains("unknown format version 2"),
+            msg(0x03).contains("unknown format version 3"),
             "{}",
-            msg(0x02)
+            msg(0x03)
         );
         assert!(
             msg(0x00).contains("unknown format version 0"),

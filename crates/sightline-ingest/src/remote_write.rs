@@ -2,19 +2,21 @@
 //!
 //! The messages are declared in `proto/sightline/remote_write.proto` (field
 //! numbers as in Prometheus's `prompb/remote.proto` and `types.proto`) and
-//! compiled by the build script; fields Sightline does not keep (exemplars,
-//! native histograms) are not declared, so prost skips them while decoding.
+//! compiled by the build script; fields Sightline does not keep (native
+//! histograms) are not declared, so prost skips them while decoding.
 
 use prost::Message;
-use sightline_core::{Label, Labels, Sample, TenantId};
+use sightline_core::{
+    EXEMPLAR_MAX_LABEL_RUNES, Exemplar, Label, Labels, Sample, TenantId, is_valid_label_name,
+};
 
 use crate::IngestError;
 use crate::head::MetricMetadata;
 use crate::record::{SeriesRecord, WriteBatch};
 
 pub use crate::proto::remote_write::{
-    Label as LabelProto, MetricMetadata as MetricMetadataProto, Sample as SampleProto, TimeSeries,
-    WriteRequest,
+    Exemplar as ExemplarProto, Label as LabelProto, MetricMetadata as MetricMetadataProto,
+    Sample as SampleProto, TimeSeries, WriteRequest,
 };
 
 fn metric_type_name(t: i32) -> &'static str {
@@ -51,6 +53,49 @@ impl Default for DecodeLimits {
     }
 }
 
+/// A series' exemplars as Prometheus accepts them: label names valid, the
+/// label set at most [`EXEMPLAR_MAX_LABEL_RUNES`] characters of names and
+/// values, in time order. The others are dropped and counted (Prometheus
+/// too writes the samples of a request whose exemplars it refuses).
+pub fn exemplars(xs: Vec<ExemplarProto>) -> Vec<Exemplar> {
+    let mut out = Vec::with_capacity(xs.len());
+    let mut invalid = 0u64;
+    for x in xs {
+        let runes: usize = x
+            .labels
+            .iter()
+            .map(|l| l.name.chars().count() + l.value.chars().count())
+            .sum();
+        let pairs = x
+            .labels
+            .iter()
+            .filter(|l| !l.value.is_empty())
+            .map(|l| (l.name.as_str(), l.value.as_str()));
+        match Labels::from_pairs(pairs) {
+            Ok(labels)
+                if runes <= EXEMPLAR_MAX_LABEL_RUNES
+                    && labels.iter().all(|l| is_valid_label_name(&l.name)) =>
+            {
+                out.push(Exemplar {
+                    labels,
+                    value: x.value,
+                    t: x.timestamp,
+                });
+            }
+            _ => invalid += 1,
+        }
+    }
+    if invalid > 0 {
+        metrics::counter!(
+            crate::head::exemplars::EXEMPLARS_DROPPED_TOTAL,
+            "reason" => "invalid"
+        )
+        .increment(invalid);
+    }
+    out.sort_by_key(|e| e.t);
+    out
+}
+
 /// Decodes a snappy-compressed remote_write body for `tenant`.
 pub fn decode_snappy(
     tenant: &TenantId,
@@ -81,7 +126,7 @@ pub fn decode_proto(
         WriteRequest::decode(raw).map_err(|e| IngestError::BadInput(format!("protobuf: {e}")))?;
     let mut series = Vec::with_capacity(req.timeseries.len());
     for ts in req.timeseries {
-        if ts.samples.is_empty() {
+        if ts.samples.is_empty() && ts.exemplars.is_empty() {
             continue;
         }
         if ts.labels.len() > limits.max_labels_per_series {
@@ -137,9 +182,11 @@ pub fn decode_proto(
             samples.sort_by_key(|s| s.t);
             samples.dedup_by_key(|s| s.t);
         }
+        let exemplars = exemplars(ts.exemplars);
         series.push(SeriesRecord {
             labels: Labels::from_sorted(labels),
             samples,
+            exemplars,
         });
     }
     if let Some(m) = req.metadata.iter().find(|m| {
@@ -211,6 +258,7 @@ mod tests {
                     value: 1.0,
                     timestamp: 10,
                 }],
+                exemplars: Vec::new(),
             }],
             metadata: vec![],
         }

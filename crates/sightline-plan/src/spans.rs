@@ -16,9 +16,35 @@ pub struct SpanSelection {
     start_ns: i64,
     end_ns: i64,
     trace_id: Option<[u8; 16]>,
+    limit: Option<usize>,
 }
 
 impl SpanSelection {
+    /// At most `n` spans from each tier: a caller that refuses answers
+    /// past a size asks for one more than it takes, and so never holds
+    /// more than that from any tier.
+    pub fn with_limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    pub fn limit(&self) -> Option<usize> {
+        self.limit
+    }
+
+    /// A tier that filters after reading (the scope's matchers, say)
+    /// refuses once it read its limit of rows: what it dropped unread
+    /// might have been admitted, and an answer from part of the rows would
+    /// be wrong without saying so.
+    pub fn check_rows_read(&self, rows: usize) -> Result<(), crate::TierError> {
+        match self.limit {
+            Some(n) if rows >= n => Err(crate::TierError::limit(format!(
+                "the window holds {n} or more spans: narrow it"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     pub fn selection(&self) -> &Selection {
         &self.selection
     }
@@ -74,6 +100,7 @@ impl ReadScope {
             start_ns,
             end_ns,
             trace_id,
+            limit: None,
         })
     }
 }

@@ -48,6 +48,10 @@ pub fn spans(d: &dyn Dialect, sel: &SpanSelection) -> crate::Statement {
         let id = b.bind("trace", Param::Str(sightline_core::span::hex(id)));
         b.push(&format!(" AND {} = {id}", t.trace_id));
     }
+    if let Some(n) = sel.limit() {
+        // A count the server sets, never a caller's text.
+        b.push(&format!(" LIMIT {n}"));
+    }
     b.finish()
 }
 
@@ -111,5 +115,11 @@ mod tests {
             })
             .collect();
         assert_eq!(ints, [0, 86_400_000_000_000, 86_400_000_000_001]);
+        let st = spans(&ClickHouseDialect, &sel.clone().with_limit(5));
+        assert!(st.sql().ends_with(" LIMIT 5"), "{}", st.sql());
+        assert!(
+            sel.with_limit(5).check_rows_read(5).is_err(),
+            "the limit read: refused"
+        );
     }
 }

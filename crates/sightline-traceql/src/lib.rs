@@ -8,7 +8,8 @@
 //! the language (structural operators, aggregates, metrics functions,
 //! event, link and instrumentation scopes) is refused with a message that
 //! names it, never answered approximately; regular expressions are
-//! anchored at both ends and size-limited; nesting is bounded.
+//! anchored at both ends and size-limited; nesting and the number of
+//! conditions are bounded, so evaluation's recursion is too.
 
 pub mod ast;
 pub mod eval;
@@ -16,7 +17,7 @@ mod parser;
 
 pub use ast::{AttrScope, Field, Intrinsic, Op, Operand, Query, SpanExpr, SpansetExpr, Value};
 pub use eval::{SpanView, TraceFacts, field_value, matches, spanset};
-pub use parser::{parse, parse_field};
+pub use parser::{MAX_TERMS, parse, parse_field};
 
 /// What can go wrong with a query.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

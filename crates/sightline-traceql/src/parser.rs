@@ -17,6 +17,11 @@ use crate::ast::{AttrScope, Field, Intrinsic, Op, Operand, Query, SpanExpr, Span
 /// Deepest nesting of parentheses and braces.
 const MAX_DEPTH: usize = 64;
 
+/// Most conditions and span sets in one query: each `&&` or `||` adds a
+/// level to the tree that evaluation walks recursively, so their count,
+/// not only the parentheses, bounds its depth.
+pub const MAX_TERMS: usize = 256;
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Ident(String),
@@ -170,6 +175,7 @@ struct QueryParser {
     toks: Vec<Tok>,
     at: usize,
     depth: usize,
+    terms: usize,
 }
 
 type R<T> = Result<T, TraceqlError>;
@@ -200,6 +206,17 @@ impl QueryParser {
                 describe(&t)
             ))
         }
+    }
+
+    /// Counts one condition or span set.
+    fn term(&mut self) -> R<()> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return err(format!(
+                "query has more than {MAX_TERMS} conditions and span sets"
+            ));
+        }
+        Ok(())
     }
 
     fn nest(&mut self) -> R<()> {
@@ -288,6 +305,7 @@ impl QueryParser {
     }
 
     fn spanset_primary(&mut self) -> R<SpansetExpr> {
+        self.term()?;
         match self.next() {
             Tok::LBrace => {
                 self.nest()?;
@@ -335,6 +353,7 @@ impl QueryParser {
     }
 
     fn span_primary(&mut self) -> R<SpanExpr> {
+        self.term()?;
         match self.peek().clone() {
             Tok::LParen => {
                 self.next();
@@ -531,6 +550,7 @@ pub fn parse(text: &str) -> Result<Query, TraceqlError> {
         toks,
         at: 0,
         depth: 0,
+        terms: 0,
     };
     p.query()
 }
@@ -543,6 +563,7 @@ pub fn parse_field(text: &str) -> Result<Field, TraceqlError> {
         toks,
         at: 0,
         depth: 0,
+        terms: 0,
     };
     let f = p.field()?;
     match p.next() {

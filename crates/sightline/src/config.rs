@@ -134,6 +134,10 @@ pub struct ServeArgs {
     /// `tail_max_duration`) [default: 3600].
     #[arg(long, env = "SIGHTLINE_TAIL_MAX_DURATION_SECS")]
     pub tail_max_duration_secs: Option<u64>,
+    /// Exemplars kept per series, the oldest dropped first; 0 keeps none
+    /// [default: 10].
+    #[arg(long, env = "SIGHTLINE_MAX_EXEMPLARS_PER_SERIES")]
+    pub max_exemplars_per_series: Option<usize>,
     /// More label keys whose values are redacted at ingest, comma-separated,
     /// beside the built-in password, secret, token, authorization, api_key,
     /// cookie and set-cookie.
@@ -197,6 +201,7 @@ pub struct FileConfig {
     pub log_max_age_secs: Option<u64>,
     pub max_tails_per_workspace: Option<usize>,
     pub tail_max_duration_secs: Option<u64>,
+    pub max_exemplars_per_series: Option<usize>,
     pub redact_keys: Option<Vec<String>>,
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
@@ -239,6 +244,7 @@ pub struct Settings {
     pub log_max_age_secs: Option<u64>,
     pub max_tails_per_workspace: usize,
     pub tail_max_duration_secs: u64,
+    pub max_exemplars_per_series: usize,
     pub redact_keys: Vec<String>,
     /// The PEM files to serve TLS with; `None` serves plain HTTP.
     pub tls: Option<sightline_api::tls::TlsFiles>,
@@ -345,6 +351,10 @@ impl Settings {
                 .or(f.tail_max_duration_secs)
                 .unwrap_or(sightline_api::TailLimits::default().max_duration.as_secs())
                 .max(1),
+            max_exemplars_per_series: a
+                .max_exemplars_per_series
+                .or(f.max_exemplars_per_series)
+                .unwrap_or(sightline_engine::EngineConfig::default().max_exemplars_per_series),
             redact_keys: a.redact_keys.or(f.redact_keys).unwrap_or_default(),
             data_dir,
             listen: a

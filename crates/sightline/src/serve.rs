@@ -59,6 +59,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             ..QueryLimits::default()
         },
         promql_delayed_name_removal: s.promql_delayed_name_removal,
+        max_exemplars_per_series: s.max_exemplars_per_series,
         wal_max_bytes: s.wal_max_bytes,
         clickhouse: s.clickhouse.clone(),
         clickhouse_batch_rows: s.clickhouse_batch_rows,

@@ -2,9 +2,10 @@
 //! exemplars, `format_query`, rules, alerts, targets and flags, in the
 //! shapes of Prometheus 2.42's `web/api/v1`.
 //!
-//! Sightline stores no exemplars, evaluates no rules and scrapes nothing,
-//! so those answers are empty lists in the keys Prometheus gives them;
-//! their parameters are still checked, in Prometheus's order and words.
+//! Exemplars are the head's (`sightline_ingest::head::exemplars`).
+//! Sightline evaluates no rules and scrapes nothing, so those answers are
+//! empty lists in the keys Prometheus gives them; their parameters are
+//! still checked, in Prometheus's order and words.
 
 use std::collections::BTreeMap;
 
@@ -20,20 +21,39 @@ use super::response::{finish, ok};
 use crate::params::{MAX_TIME_MS, MIN_TIME_MS, Params, parse_time};
 use crate::{ApiError, AppState, Scope};
 
-/// `/api/v1/query_exemplars`: the exemplars of the query's selectors
-/// between `start` and `end` (Prometheus's min and max time when absent).
-/// Sightline stores no exemplars yet, so a valid request is answered with
-/// an empty list; a query without any selector (`1 + 1`) is answered 204
-/// without a body, as Prometheus answers it.
-pub async fn query_exemplars(Extension(scope): Extension<Scope>, p: Params) -> Response {
-    let r = exemplars(&scope, &p);
+/// `/api/v1/query_exemplars`: the exemplars of the series the query's
+/// selectors match, in the token's read scope, between `start` and `end`
+/// (Prometheus's min and max time when absent), one entry per series as
+/// Prometheus answers; a query without any selector (`1 + 1`) is answered
+/// 204 without a body, as Prometheus answers it.
+pub async fn query_exemplars(
+    State(s): State<AppState>,
+    Extension(scope): Extension<Scope>,
+    p: Params,
+) -> Response {
+    let r = exemplars(&s, &scope, &p);
     finish(&scope, "query_exemplars", r)
 }
 
-fn exemplars(scope: &Scope, p: &Params) -> Result<Response, ApiError> {
+/// One series' exemplars on the wire.
+#[derive(Serialize)]
+struct SeriesExemplars<'a> {
+    #[serde(rename = "seriesLabels")]
+    series_labels: super::LabelMap<'a>,
+    exemplars: Vec<ExemplarJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ExemplarJson<'a> {
+    labels: super::LabelMap<'a>,
+    value: String,
+    timestamp: super::Ts,
+}
+
+fn exemplars(s: &AppState, scope: &Scope, p: &Params) -> Result<Response, ApiError> {
     // A read of the token's data, like a query: the token must be bound to
     // a workspace.
-    scope.read()?;
+    let read = scope.read()?;
     let start = exemplar_time(p, "start", MIN_TIME_MS)?;
     let end = exemplar_time(p, "end", MAX_TIME_MS)?;
     if end < start {
@@ -48,7 +68,30 @@ fn exemplars(scope: &Scope, p: &Params) -> Result<Response, ApiError> {
     if !has_selector(&expr) {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    Ok(ok(Vec::<serde_json::Value>::new()))
+    let selectors: Vec<Vec<sightline_core::Matcher>> = expr
+        .walk()
+        .filter_map(|node| match node {
+            Expr::Vector(v) => Some(v.matchers.clone()),
+            Expr::Matrix(m) => Some(m.vector.matchers.clone()),
+            _ => None,
+        })
+        .collect();
+    let found = s.engine.exemplars(&read, &selectors, start, end);
+    let out: Vec<SeriesExemplars<'_>> = found
+        .iter()
+        .map(|(labels, xs)| SeriesExemplars {
+            series_labels: super::LabelMap(labels),
+            exemplars: xs
+                .iter()
+                .map(|e| ExemplarJson {
+                    labels: super::LabelMap(&e.labels),
+                    value: sightline_core::gofmt::format_f(e.value),
+                    timestamp: super::Ts(e.t),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(ok(out))
 }
 
 /// A time bound of `query_exemplars`: `default` when absent or empty, and

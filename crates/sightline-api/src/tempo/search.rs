@@ -28,7 +28,7 @@ const DEFAULT_LIMIT: usize = 20;
 const DEFAULT_SPSS: usize = 3;
 /// Spans one search or tag look-up reads at most: past it the caller is
 /// asked to narrow the window, never answered from part of it.
-const MAX_SPANS_READ: usize = 2_000_000;
+pub(super) const MAX_SPANS_READ: usize = 2_000_000;
 /// What a search answers for a trace whose root span is not stored.
 const NO_ROOT: &str = "<root span not yet received>";
 
@@ -45,14 +45,16 @@ async fn read_traces(
     end: i64,
 ) -> Result<(Vec<Trace>, u64), TempoError> {
     let read = scope.read()?;
-    let spans = s.engine.spans(&read, None, start, end).await?;
+    let spans = s
+        .engine
+        .spans(&read, None, start, end, MAX_SPANS_READ + 1)
+        .await?;
     if spans.len() > MAX_SPANS_READ {
         return Err(TempoError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             msg: format!(
-                "the window holds {} spans, more than the {MAX_SPANS_READ} one search reads: \
-                 narrow start and end",
-                spans.len()
+                "the window holds more than the {MAX_SPANS_READ} spans one search reads: \
+                 narrow start and end"
             ),
         });
     }
@@ -76,6 +78,19 @@ fn json_response(v: Json) -> Response {
         v.to_string(),
     )
         .into_response()
+}
+
+/// Runs CPU work over a window's spans on a blocking thread, never on the
+/// request threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, TempoError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| TempoError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            msg: format!("search task failed: {e}"),
+        })
 }
 
 /// A positive count parameter, `default` when absent.
@@ -261,6 +276,12 @@ fn search_request(p: &Params) -> Result<SearchRequest, TempoError> {
                     pairs.push((k.clone(), v.clone()));
                 }
             }
+        }
+        if pairs.len() > sightline_traceql::MAX_TERMS {
+            return Err(TempoError::bad(format!(
+                "invalid tags: more than {} tags",
+                sightline_traceql::MAX_TERMS
+            )));
         }
         let mut cond = SpanExpr::True;
         for (k, v) in &pairs {
@@ -543,7 +564,7 @@ fn names_in(spans: &[&Decoded], scope: TagScope, limit: usize) -> Vec<String> {
                 names.extend(d.resource_attributes().iter().map(|kv| kv.key.clone()))
             }
             TagScope::Span => names.extend(d.span().attributes.iter().map(|kv| kv.key.clone())),
-            TagScope::Intrinsic => return intrinsic_names(),
+            TagScope::Intrinsic => return intrinsic_names().into_iter().take(limit).collect(),
             TagScope::Unread(_) => {}
         }
     }
@@ -562,12 +583,15 @@ pub(crate) async fn tags(
             let limit = count(&p, "limit", usize::MAX)?;
             let (start, end) = window(&p, default_window())?;
             let (traces, bytes) = read_traces(&s, &scope, start, end).await?;
-            let spans = admitted(&traces, None);
-            let mut all = BTreeSet::new();
-            for sc in scopes {
-                all.extend(names_in(&spans, sc, usize::MAX));
-            }
-            let names: Vec<String> = all.into_iter().take(limit).collect();
+            let names: Vec<String> = blocking(move || {
+                let spans = admitted(&traces, None);
+                let mut all = BTreeSet::new();
+                for sc in scopes {
+                    all.extend(names_in(&spans, sc, usize::MAX));
+                }
+                all.into_iter().take(limit).collect()
+            })
+            .await?;
             Ok(json_response(json!({
                 "tagNames": names,
                 "metrics": { "inspectedBytes": bytes.to_string() },
@@ -600,11 +624,15 @@ pub(crate) async fn tags_v2(
             let limit = count(&p, "limit", usize::MAX)?;
             let (start, end) = window(&p, default_window())?;
             let (traces, bytes) = read_traces(&s, &scope, start, end).await?;
-            let spans = admitted(&traces, p.get("q"));
-            let out: Vec<Json> = scopes
-                .into_iter()
-                .map(|sc| json!({ "name": sc.name(), "tags": names_in(&spans, sc, limit) }))
-                .collect();
+            let q = p.get("q").map(str::to_string);
+            let out: Vec<Json> = blocking(move || {
+                let spans = admitted(&traces, q.as_deref());
+                scopes
+                    .into_iter()
+                    .map(|sc| json!({ "name": sc.name(), "tags": names_in(&spans, sc, limit) }))
+                    .collect()
+            })
+            .await?;
             Ok(json_response(json!({
                 "scopes": out,
                 "metrics": { "inspectedBytes": bytes.to_string() },
@@ -653,22 +681,44 @@ pub(crate) async fn tag_values(
             let tag = tag_of_path(&tag)?;
             let limit = count(&p, "limit", usize::MAX)?;
             let (start, end) = window(&p, default_window())?;
+            // The legacy search's own keys read intrinsics, as its tag
+            // conditions do.
+            let intrinsic = match tag.as_str() {
+                "name" => Some(Intrinsic::Name),
+                "root.name" => Some(Intrinsic::RootName),
+                "root.service.name" => Some(Intrinsic::RootServiceName),
+                _ => None,
+            };
             let values: Vec<String> = if tag == "status.code" {
                 vec!["error".into(), "ok".into(), "unset".into()]
             } else {
                 let (traces, _) = read_traces(&s, &scope, start, end).await?;
-                let mut values = BTreeSet::new();
-                for d in admitted(&traces, None) {
-                    for kv in d.span().attributes.iter().chain(d.resource_attributes()) {
-                        if kv.key == tag {
-                            let v = value_string(kv.value.as_ref());
-                            if !v.is_empty() {
-                                values.insert(v);
+                blocking(move || {
+                    let mut values = BTreeSet::new();
+                    for t in &traces {
+                        for d in &t.spans {
+                            if let Some(i) = intrinsic {
+                                let f = Field::Intrinsic(i);
+                                if let Some(Value::Str(v)) = field_value(&f, d, &t.facts)
+                                    && !v.is_empty()
+                                {
+                                    values.insert(v);
+                                }
+                                continue;
+                            }
+                            for kv in d.span().attributes.iter().chain(d.resource_attributes()) {
+                                if kv.key == tag {
+                                    let v = value_string(kv.value.as_ref());
+                                    if !v.is_empty() {
+                                        values.insert(v);
+                                    }
+                                }
                             }
                         }
                     }
-                }
-                values.into_iter().take(limit).collect()
+                    values.into_iter().take(limit).collect()
+                })
+                .await?
             };
             Ok(json_response(json!({ "tagValues": values, "metrics": {} })))
         }
@@ -727,29 +777,35 @@ pub(crate) async fn tag_values_v2(
                     | Intrinsic::TraceId,
                 ) => Vec::new(),
                 f => {
+                    let f = f.clone();
                     let (start, end) = window(&p, default_window())?;
                     let (traces, _) = read_traces(&s, &scope, start, end).await?;
                     let query = p.get("q").and_then(|q| sightline_traceql::parse(q).ok());
-                    let mut seen = BTreeSet::new();
-                    for t in &traces {
-                        let hits: Vec<usize> = match &query {
-                            None => (0..t.spans.len()).collect(),
-                            Some(q) => sightline_traceql::spanset(&q.spansets, &t.spans, &t.facts)
-                                .unwrap_or_default(),
-                        };
-                        for i in hits {
-                            if let Some(v) = field_value(f, &t.spans[i], &t.facts) {
-                                let (ty, text) = typed(&v);
-                                if !text.is_empty() {
-                                    seen.insert((ty, text));
+                    blocking(move || {
+                        let mut seen = BTreeSet::new();
+                        for t in &traces {
+                            let hits: Vec<usize> = match &query {
+                                None => (0..t.spans.len()).collect(),
+                                Some(q) => {
+                                    sightline_traceql::spanset(&q.spansets, &t.spans, &t.facts)
+                                        .unwrap_or_default()
+                                }
+                            };
+                            for i in hits {
+                                if let Some(v) = field_value(&f, &t.spans[i], &t.facts) {
+                                    let (ty, text) = typed(&v);
+                                    if !text.is_empty() {
+                                        seen.insert((ty, text));
+                                    }
                                 }
                             }
                         }
-                    }
-                    seen.into_iter()
-                        .take(limit)
-                        .map(|(ty, v)| json!({ "type": ty, "value": v }))
-                        .collect()
+                        seen.into_iter()
+                            .take(limit)
+                            .map(|(ty, v)| json!({ "type": ty, "value": v }))
+                            .collect()
+                    })
+                    .await?
                 }
             };
             Ok(json_response(json!({ "tagValues": values, "metrics": {} })))

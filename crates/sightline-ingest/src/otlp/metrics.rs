@@ -30,14 +30,14 @@ use sightline_core::{Label, Labels, METRIC_NAME, Sample, TenantId};
 use super::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use super::proto::common::v1::KeyValue;
 use super::proto::metrics::v1::{
-    AggregationTemporality, HistogramDataPoint, NumberDataPoint, SummaryDataPoint, metric,
-    number_data_point,
+    AggregationTemporality, Exemplar as OtlpExemplar, HistogramDataPoint, NumberDataPoint,
+    SummaryDataPoint, exemplar, metric, number_data_point,
 };
 use super::{Refused, attribute, label_name, value_string};
 use crate::error::IngestError;
 use crate::head::MetricMetadata;
 use crate::record::{SeriesRecord, WriteBatch};
-use crate::remote_write::DecodeLimits;
+use crate::remote_write::{DecodeLimits, ExemplarProto, LabelProto};
 
 /// How metric points become series.
 #[derive(Debug, Clone)]
@@ -323,6 +323,7 @@ struct Series<'l> {
     limits: &'l DecodeLimits,
     by_labels: HashMap<Labels, Vec<Sample>>,
     order: Vec<Labels>,
+    exemplars: HashMap<Labels, Vec<sightline_core::Exemplar>>,
 }
 
 impl Series<'_> {
@@ -334,7 +335,7 @@ impl Series<'_> {
         name: &str,
         extra: Option<(&str, String)>,
         samples: &[Sample],
-    ) -> Result<(), String> {
+    ) -> Result<Labels, String> {
         let mut labels: Vec<Label> = base
             .iter()
             .map(|(k, v)| Label {
@@ -382,10 +383,17 @@ impl Series<'_> {
             Some(v) => v.extend_from_slice(samples),
             None => {
                 self.order.push(labels.clone());
-                self.by_labels.insert(labels, samples.to_vec());
+                self.by_labels.insert(labels.clone(), samples.to_vec());
             }
         }
-        Ok(())
+        Ok(labels)
+    }
+
+    /// Exemplars of a series `add` returned.
+    fn add_exemplars(&mut self, labels: Labels, xs: Vec<sightline_core::Exemplar>) {
+        if !xs.is_empty() {
+            self.exemplars.entry(labels).or_default().extend(xs);
+        }
     }
 
     fn into_records(mut self) -> Vec<SeriesRecord> {
@@ -398,7 +406,13 @@ impl Series<'_> {
                 samples.reverse();
                 samples.dedup_by_key(|s| s.t);
                 samples.reverse();
-                Some(SeriesRecord { labels, samples })
+                let mut exemplars = self.exemplars.remove(&labels).unwrap_or_default();
+                exemplars.sort_by_key(|e| e.t);
+                Some(SeriesRecord {
+                    labels,
+                    samples,
+                    exemplars,
+                })
             })
             .collect()
     }
@@ -437,6 +451,44 @@ fn point_labels(attrs: &[KeyValue], t: &Target) -> BTreeMap<String, String> {
     labels
 }
 
+/// A point's exemplars as Prometheus's OTLP receiver writes them: the
+/// trace and span ids in hex under `trace_id` and `span_id`, the filtered
+/// attributes as labels, the value and the time in milliseconds; then
+/// checked as remote_write's are.
+fn exemplars_of(xs: &[OtlpExemplar]) -> Vec<sightline_core::Exemplar> {
+    if xs.is_empty() {
+        return Vec::new();
+    }
+    let protos = xs
+        .iter()
+        .map(|e| {
+            let mut labels: Vec<LabelProto> = attribute_labels(&e.filtered_attributes, &[])
+                .into_iter()
+                .map(|(name, value)| LabelProto { name, value })
+                .collect();
+            for (name, id, len) in [("trace_id", &e.trace_id, 16), ("span_id", &e.span_id, 8)] {
+                if id.len() == len {
+                    labels.retain(|l| l.name != name);
+                    labels.push(LabelProto {
+                        name: name.into(),
+                        value: sightline_core::span::hex(id),
+                    });
+                }
+            }
+            ExemplarProto {
+                labels,
+                value: match e.value {
+                    Some(exemplar::Value::AsDouble(f)) => f,
+                    Some(exemplar::Value::AsInt(i)) => i as f64,
+                    None => 0.0,
+                },
+                timestamp: i64::try_from(e.time_unix_nano / 1_000_000).unwrap_or(i64::MAX),
+            }
+        })
+        .collect();
+    crate::remote_write::exemplars(protos)
+}
+
 fn number(p: &NumberDataPoint) -> f64 {
     if p.flags & NO_RECORDED_VALUE != 0 {
         return sightline_core::stale_nan();
@@ -461,6 +513,7 @@ pub fn translate(
         limits,
         by_labels: HashMap::new(),
         order: Vec::new(),
+        exemplars: HashMap::new(),
     };
     let mut refused = Refused::default();
     let mut metadata: BTreeMap<String, MetricMetadata> = BTreeMap::new();
@@ -532,7 +585,9 @@ pub fn translate(
                         for p in &g.data_points {
                             let r = time_ms(p.time_unix_nano, now_ms).and_then(|t| {
                                 let labels = point_labels(&p.attributes, &target);
-                                out.add(&labels, &name, None, &[Sample { t, v: number(p) }])?;
+                                let series =
+                                    out.add(&labels, &name, None, &[Sample { t, v: number(p) }])?;
+                                out.add_exemplars(series, exemplars_of(&p.exemplars));
                                 Ok(t)
                             });
                             note(r, &mut refused);
@@ -542,7 +597,9 @@ pub fn translate(
                         for p in &x.data_points {
                             let r = time_ms(p.time_unix_nano, now_ms).and_then(|t| {
                                 let labels = point_labels(&p.attributes, &target);
-                                out.add(&labels, &name, None, &[Sample { t, v: number(p) }])?;
+                                let series =
+                                    out.add(&labels, &name, None, &[Sample { t, v: number(p) }])?;
+                                out.add_exemplars(series, exemplars_of(&p.exemplars));
                                 Ok(t)
                             });
                             note(r, &mut refused);
@@ -650,7 +707,7 @@ impl<'p> Aggregate<'p> {
         name: &str,
         extra: Option<(&str, String)>,
         v: f64,
-    ) -> Result<(), String> {
+    ) -> Result<Labels, String> {
         let v = if self.stale {
             sightline_core::stale_nan()
         } else {
@@ -680,12 +737,24 @@ fn histogram(
     )?;
     let bucket = format!("{}_bucket", a.name);
     let mut running = 0u64;
+    let mut buckets: Vec<(f64, Labels)> = Vec::with_capacity(p.explicit_bounds.len() + 1);
     for (bound, n) in p.explicit_bounds.iter().zip(&p.bucket_counts) {
         running = running.saturating_add(*n);
         let le = sightline_core::gofmt::format_f(*bound);
-        a.series(out, &bucket, Some(("le", le)), running as f64)?;
+        buckets.push((
+            *bound,
+            a.series(out, &bucket, Some(("le", le)), running as f64)?,
+        ));
     }
-    a.series(out, &bucket, Some(("le", "+Inf".into())), p.count as f64)?;
+    let inf = a.series(out, &bucket, Some(("le", "+Inf".into())), p.count as f64)?;
+    buckets.push((f64::INFINITY, inf));
+    // Each exemplar on the first bucket whose bound holds its value, as
+    // Prometheus's OTLP receiver places them.
+    for e in exemplars_of(&p.exemplars) {
+        if let Some((_, labels)) = buckets.iter().find(|(bound, _)| e.value <= *bound) {
+            out.add_exemplars(labels.clone(), vec![e]);
+        }
+    }
     Ok(a.t)
 }
 

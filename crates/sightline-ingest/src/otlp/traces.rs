@@ -42,12 +42,14 @@ fn redact(attrs: &mut [KeyValue], p: &SpanPolicy<'_>) {
     }
 }
 
-/// Deepest nesting of maps and arrays redaction looks into; OTLP's decoder
-/// limits a message's nesting well below it.
+/// Deepest nesting of maps and arrays redaction looks into (OTLP's
+/// decoders stop well before it); anything deeper is redacted whole.
 const MAX_VALUE_DEPTH: usize = 128;
 
 fn redact_within(v: &mut AnyValue, p: &SpanPolicy<'_>, depth: usize) {
     if depth >= MAX_VALUE_DEPTH {
+        // Deeper than redaction looks: the rest is redacted whole.
+        v.value = Some(any_value::Value::StringValue(p.redacted.to_string()));
         return;
     }
     match v.value.as_mut() {

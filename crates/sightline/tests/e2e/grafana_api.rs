@@ -92,7 +92,7 @@ async fn every_grafana_route_needs_a_report_token() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn exemplars_are_an_empty_list_after_prometheus_checks() {
+async fn exemplars_without_data_are_an_empty_list_after_prometheus_checks() {
     let dir = tempfile::tempdir().expect("tempdir");
     let srv = Server::start(dir.path(), &[]);
     let t = srv.tenant("grafana");

@@ -201,6 +201,7 @@ pub fn series(labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
                 timestamp: t,
             })
             .collect(),
+        exemplars: Vec::new(),
     }
 }
 

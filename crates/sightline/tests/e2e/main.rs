@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod clickhouse;
 mod crash;
+mod exemplars;
 mod grafana_api;
 mod harness;
 mod isolation;
