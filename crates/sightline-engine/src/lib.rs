@@ -260,6 +260,7 @@ mod tests {
                     Some([1; 16]),
                     now - 1,
                     now + 100,
+                    1000,
                 )
                 .await
                 .expect("spans");

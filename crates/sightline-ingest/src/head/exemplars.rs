@@ -241,7 +241,8 @@ mod tests {
                 stored: 2,
                 out_of_order: 1,
                 duplicates: 1,
-                evicted: 0
+                evicted: 0,
+                series_limit: 0
             }
         );
         let got = s.add(&a, &series, &[ex(3, "p"), ex(4, "q")]);
