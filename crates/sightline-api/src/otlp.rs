@@ -88,7 +88,13 @@ pub(crate) async fn export_metrics(
     .map_err(|e| Refusal::Internal(format!("translation task failed: {e}")))?;
     let (batch, mut refused) = match translated {
         Ok(v) => v,
-        Err(e) => return Err(s.gateway.refuse_payload(&tenant, e.into())),
+        Err(e) => {
+            return Err(s.gateway.refuse_payload(
+                &tenant,
+                sightline_core::Signal::Metrics,
+                e.into(),
+            ));
+        }
     };
     if batch.series.is_empty() && batch.metadata.is_empty() {
         return Ok(Exported { refused });

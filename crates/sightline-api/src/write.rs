@@ -39,7 +39,11 @@ pub async fn remote_write(
         let r = Refusal::UnsupportedEncoding(format!(
             "unsupported Content-Encoding {enc:?}: remote_write bodies are snappy-compressed"
         ));
-        return refusal_response(s.gateway.refuse_payload(&tenant, r));
+        return refusal_response(s.gateway.refuse_payload(
+            &tenant,
+            sightline_core::Signal::Metrics,
+            r,
+        ));
     }
     // The uncompressed size is what the daily byte quota counts.
     let raw_bytes = snap::raw::decompress_len(&body).unwrap_or(body.len());
@@ -52,10 +56,20 @@ pub async fn remote_write(
             .await;
     let batch = match decoded {
         Ok(Ok(b)) => b,
-        Ok(Err(e)) => return refusal_response(s.gateway.refuse_payload(&tenant, e.into())),
+        Ok(Err(e)) => {
+            return refusal_response(s.gateway.refuse_payload(
+                &tenant,
+                sightline_core::Signal::Metrics,
+                e.into(),
+            ));
+        }
         Err(e) => {
             let r = Refusal::Internal(format!("decode task failed: {e}"));
-            return refusal_response(s.gateway.refuse_payload(&tenant, r));
+            return refusal_response(s.gateway.refuse_payload(
+                &tenant,
+                sightline_core::Signal::Metrics,
+                r,
+            ));
         }
     };
     match s.gateway.write_metrics(&scope.auth, batch, raw_bytes).await {

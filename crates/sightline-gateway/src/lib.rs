@@ -16,9 +16,9 @@
 //! - a write that fails after the quota was charged gives the bytes back;
 //! - the series cap drops only new series past it; the rest of the batch is
 //!   written, and the caller learns how many were dropped;
-//! - every refusal is counted by tenant and reason
-//!   (`sightline_ingest_refused_total`) and every request by tenant and
-//!   outcome (`sightline_ingest_requests_total`), whichever door it came in
+//! - every refusal is counted by tenant, signal and reason
+//!   (`sightline_ingest_refused_total`) and every request by tenant, signal
+//!   and outcome (`sightline_ingest_requests_total`), whichever door it came in
 //!   by;
 //! - CPU work on a batch (the policy) runs on a blocking thread, never on
 //!   the async workers.

@@ -14,11 +14,11 @@ use crate::cardinality::ActiveSeries;
 use crate::policy::{WritePolicy, sensitive_keys};
 use crate::refusal::{Refusal, SeriesCapHit};
 
-/// Requests by tenant and outcome (`success`, `high_cardinality`,
+/// Requests by tenant, signal and outcome (`success`, `high_cardinality`,
 /// `forbidden`, `quota_exceeded`, `bad_request`, `error`).
 pub const INGEST_REQUESTS_TOTAL: &str = "sightline_ingest_requests_total";
-/// Refusals by tenant and reason ([`Refusal::reason`]); series rejected by
-/// the cap count one each.
+/// Refusals by tenant, signal and reason ([`Refusal::reason`]); series
+/// rejected by the cap count one each.
 pub const INGEST_REFUSED_TOTAL: &str = "sightline_ingest_refused_total";
 /// Samples written, by tenant.
 pub const INGEST_SAMPLES_TOTAL: &str = "sightline_ingest_samples_total";
@@ -242,7 +242,7 @@ impl Gateway {
     ) -> Result<(Written, Refused), Refusal> {
         let signal = batch.signal();
         let Some(tenant) = auth.tenant.clone() else {
-            return Err(self.refused("", None, Refusal::NoWorkspace));
+            return Err(self.refused("", signal, None, Refusal::NoWorkspace));
         };
 
         // The token's scope: labels overwritten, services checked, sensitive
@@ -252,10 +252,10 @@ impl Gateway {
         let applied = tokio::task::spawn_blocking(move || batch.apply(t, &policy)).await;
         let mut batch = match applied {
             Ok(Ok(b)) => b,
-            Ok(Err(r)) => return Err(self.refused(tenant.as_str(), None, r)),
+            Ok(Err(r)) => return Err(self.refused(tenant.as_str(), signal, None, r)),
             Err(e) => {
                 let r = Refusal::Internal(format!("policy task failed: {e}"));
-                return Err(self.refused(tenant.as_str(), None, r));
+                return Err(self.refused(tenant.as_str(), signal, None, r));
             }
         };
 
@@ -264,7 +264,7 @@ impl Gateway {
             _ => Refused::default(),
         };
         if invalid.count > 0 {
-            count_refused(tenant.as_str(), "invalid_span", invalid.count);
+            count_refused(tenant.as_str(), signal, "invalid_span", invalid.count);
         }
 
         let now_ms = now_ms();
@@ -274,9 +274,9 @@ impl Gateway {
         match self.quotas.charge(auth, signal, bytes, now_secs).await {
             Ok(Ok(())) => {}
             Ok(Err(q)) => {
-                return Err(self.refused(tenant.as_str(), None, Refusal::QuotaExceeded(q)));
+                return Err(self.refused(tenant.as_str(), signal, None, Refusal::QuotaExceeded(q)));
             }
-            Err(e) => return Err(self.refused(tenant.as_str(), None, Refusal::Control(e))),
+            Err(e) => return Err(self.refused(tenant.as_str(), signal, None, Refusal::Control(e))),
         }
 
         let (cap, rejected, unit) = match &mut batch {
@@ -291,7 +291,7 @@ impl Gateway {
             Batch::TraceExport(_) | Batch::Spans(..) => (None, 0, "spans"),
         };
         if rejected > 0 {
-            count_refused(tenant.as_str(), "high_cardinality", rejected as u64);
+            count_refused(tenant.as_str(), signal, "high_cardinality", rejected as u64);
         }
 
         let count = batch.count();
@@ -307,7 +307,7 @@ impl Gateway {
             if let Err(r) = written {
                 // Not stored: the bytes do not count against the quota.
                 self.quotas.refund(auth, signal, bytes, now_secs);
-                return Err(self.refused(tenant.as_str(), Some("error"), r));
+                return Err(self.refused(tenant.as_str(), signal, Some("error"), r));
             }
             let counter = match signal {
                 Signal::Logs => INGEST_LOG_ENTRIES_TOTAL,
@@ -324,6 +324,7 @@ impl Gateway {
         });
         count_request(
             tenant.as_str(),
+            signal,
             if cap_hit.is_some() {
                 "high_cardinality"
             } else {
@@ -343,8 +344,8 @@ impl Gateway {
     /// too large, in an unsupported encoding) before it reached
     /// [`Gateway::write_metrics`], as the gateway counts its own, and hands
     /// it back for the door to answer with.
-    pub fn refuse_payload(&self, tenant: &TenantId, refusal: Refusal) -> Refusal {
-        self.refused(tenant.as_str(), None, refusal)
+    pub fn refuse_payload(&self, tenant: &TenantId, signal: Signal, refusal: Refusal) -> Refusal {
+        self.refused(tenant.as_str(), signal, None, refusal)
     }
 
     /// The stream cap in force for the token: its workspace's cardinality
@@ -360,7 +361,7 @@ impl Gateway {
     /// request was written (Loki's push: a line too long, a timestamp out
     /// of bounds), under the reason `invalid_entry`.
     pub fn count_invalid_entries(&self, tenant: &TenantId, n: usize) {
-        count_refused(tenant.as_str(), "invalid_entry", n as u64);
+        count_refused(tenant.as_str(), Signal::Logs, "invalid_entry", n as u64);
     }
 
     /// The series cap in force for the token: its workspace's, else the
@@ -374,11 +375,17 @@ impl Gateway {
 
     /// Counts a refusal (its reason, if it has one, and the request's
     /// outcome: `outcome`, else the refusal's own) and logs the faults.
-    fn refused(&self, tenant: &str, outcome: Option<&'static str>, r: Refusal) -> Refusal {
+    fn refused(
+        &self,
+        tenant: &str,
+        signal: Signal,
+        outcome: Option<&'static str>,
+        r: Refusal,
+    ) -> Refusal {
         if let Some(reason) = r.reason() {
-            count_refused(tenant, reason, 1);
+            count_refused(tenant, signal, reason, 1);
         }
-        count_request(tenant, outcome.unwrap_or_else(|| r.outcome()));
+        count_request(tenant, signal, outcome.unwrap_or_else(|| r.outcome()));
         match &r {
             Refusal::Wal(e) => {
                 tracing::error!(tenant = tenant, error = %e, "write not acknowledged");
@@ -390,14 +397,24 @@ impl Gateway {
     }
 }
 
-fn count_request(tenant: &str, outcome: &'static str) {
-    metrics::counter!(INGEST_REQUESTS_TOTAL, "tenant" => tenant.to_string(), "outcome" => outcome)
-        .increment(1);
+fn count_request(tenant: &str, signal: Signal, outcome: &'static str) {
+    metrics::counter!(
+        INGEST_REQUESTS_TOTAL,
+        "tenant" => tenant.to_string(),
+        "signal" => signal.as_str(),
+        "outcome" => outcome
+    )
+    .increment(1);
 }
 
-fn count_refused(tenant: &str, reason: &'static str, n: u64) {
-    metrics::counter!(INGEST_REFUSED_TOTAL, "tenant" => tenant.to_string(), "reason" => reason)
-        .increment(n);
+fn count_refused(tenant: &str, signal: Signal, reason: &'static str, n: u64) {
+    metrics::counter!(
+        INGEST_REFUSED_TOTAL,
+        "tenant" => tenant.to_string(),
+        "signal" => signal.as_str(),
+        "reason" => reason
+    )
+    .increment(n);
 }
 
 fn now_ms() -> i64 {

@@ -81,12 +81,22 @@ pub async fn push(
         Some(e) if e.eq_ignore_ascii_case("deflate") => Some(Inflate::Deflate),
         Some(e) => {
             let r = Refusal::BadData(format!("Content-Encoding {e:?} not supported"));
-            return refusal_response(s.gateway.refuse_payload(&tenant, r));
+            return refusal_response(s.gateway.refuse_payload(
+                &tenant,
+                sightline_core::Signal::Logs,
+                r,
+            ));
         }
     };
     let format = match format_of(&headers) {
         Ok(f) => f,
-        Err(m) => return refusal_response(s.gateway.refuse_payload(&tenant, Refusal::BadData(m))),
+        Err(m) => {
+            return refusal_response(s.gateway.refuse_payload(
+                &tenant,
+                sightline_core::Signal::Logs,
+                Refusal::BadData(m),
+            ));
+        }
     };
     let limits = s.cfg.push_limits;
     let t = tenant.clone();
@@ -105,10 +115,20 @@ pub async fn push(
     .await;
     let decoded = match decoded {
         Ok(Ok(d)) => d,
-        Ok(Err(e)) => return refusal_response(s.gateway.refuse_payload(&tenant, e.into())),
+        Ok(Err(e)) => {
+            return refusal_response(s.gateway.refuse_payload(
+                &tenant,
+                sightline_core::Signal::Logs,
+                e.into(),
+            ));
+        }
         Err(e) => {
             let r = Refusal::Internal(format!("decode task failed: {e}"));
-            return refusal_response(s.gateway.refuse_payload(&tenant, r));
+            return refusal_response(s.gateway.refuse_payload(
+                &tenant,
+                sightline_core::Signal::Logs,
+                r,
+            ));
         }
     };
     let refused = decoded.refused;

@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use prost::Message;
+use sightline_core::Signal;
 use sightline_gateway::{Refusal, RefusalKind};
 use sightline_ingest::loki_push::{Inflate, inflate};
 use sightline_ingest::otlp::json;
@@ -211,6 +212,7 @@ async fn handle<T, F, Fut>(
     protobuf: fn(&[u8]) -> Result<T, Refusal>,
     json: fn(&[u8]) -> Result<T, Refusal>,
     export: F,
+    signal: Signal,
     field: &str,
     encode: fn(i64, String) -> Vec<u8>,
 ) -> Response
@@ -221,7 +223,7 @@ where
 {
     let (enc, req, raw_bytes) = match decode(s, headers, body, protobuf, json).await {
         Ok(v) => v,
-        Err((enc, r)) => return refuse(s, scope, enc, r),
+        Err((enc, r)) => return refuse(s, scope, signal, enc, r),
     };
     match export(req, raw_bytes).await {
         Ok(e) => success(enc, &e, field, encode),
@@ -250,6 +252,7 @@ pub async fn metrics(
         },
         |b| json::decode_metrics(b).map_err(Refusal::from),
         |req, n| export_metrics(&s, &scope, req, n),
+        Signal::Metrics,
         "rejectedDataPoints",
         |n, m| {
             ExportMetricsServiceResponse {
@@ -285,6 +288,7 @@ pub async fn traces(
         },
         |b| json::decode_traces(b).map_err(Refusal::from),
         |req, _| export_traces(&s, &scope, req),
+        Signal::Traces,
         "rejectedSpans",
         |n, m| {
             ExportTraceServiceResponse {
@@ -320,6 +324,7 @@ pub async fn logs(
         },
         |b| json::decode_logs(b).map_err(Refusal::from),
         |req, _| export_logs(&s, &scope, req),
+        Signal::Logs,
         "rejectedLogRecords",
         |n, m| {
             ExportLogsServiceResponse {
@@ -389,9 +394,9 @@ pub async fn require(
 }
 
 /// A refusal of the payload, counted for the token's workspace.
-fn refuse(s: &AppState, scope: &Scope, enc: Encoding, r: Refusal) -> Response {
+fn refuse(s: &AppState, scope: &Scope, signal: Signal, enc: Encoding, r: Refusal) -> Response {
     let r = match scope.tenant() {
-        Ok(t) => s.gateway.refuse_payload(t, r),
+        Ok(t) => s.gateway.refuse_payload(t, signal, r),
         Err(_) => r,
     };
     failure(enc, r)

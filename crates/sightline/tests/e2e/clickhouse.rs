@@ -414,7 +414,7 @@ async fn a_spent_wal_budget_answers_429_until_clickhouse_returns() {
     assert!(
         metric(
             &srv,
-            "sightline_ingest_refused_total{tenant=\"alpha\",reason=\"wal_full\"}"
+            "sightline_ingest_refused_total{tenant=\"alpha\",signal=\"metrics\",reason=\"wal_full\"}"
         )
         .await
             >= 1.0
