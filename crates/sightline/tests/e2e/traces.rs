@@ -386,3 +386,140 @@ async fn traces_from_the_sdk_over_grpc_and_http_read_back_through_the_trace_api(
     .await;
     assert_eq!(st, 400, "{v}");
 }
+
+/// Two workspaces send spans of the same trace ids, with attributes naming
+/// each other's workspace: each sees only its own spans on every trace
+/// read path.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_workspaces_with_the_same_trace_ids_each_see_only_their_own() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = Server::start(dir.path(), &[]);
+    let a = srv.tenant("alpha");
+    let b = srv.tenant("beta");
+    let kv = |k: &str, v: &str| KeyValue {
+        key: k.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(v.into())),
+        }),
+        ..Default::default()
+    };
+    let now_ns = now_ms() * 1_000_000;
+    let trace_id = [7u8; 16];
+    // alpha sends two spans, beta three, of the same trace; each names the
+    // other as owner in an attribute, and itself in another.
+    for (tenant, me, other, n) in [(&a, "alpha", "beta", 2u8), (&b, "beta", "alpha", 3u8)] {
+        let spans = (0..n)
+            .map(|i| Span {
+                trace_id: trace_id.to_vec(),
+                span_id: vec![i + 1; 8],
+                parent_span_id: if i == 0 { Vec::new() } else { vec![1; 8] },
+                name: format!("op-{i}"),
+                kind: 2,
+                start_time_unix_nano: (now_ns - 10_000_000 + i64::from(i)) as u64,
+                end_time_unix_nano: (now_ns - 5_000_000) as u64,
+                attributes: vec![kv("owner", me), kv("workspace", other)],
+                ..Default::default()
+            })
+            .collect();
+        let body = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![kv("service.name", "shared"), kv("tenant", other)],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+        .encode_to_vec();
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v1/traces", srv.url))
+            .bearer_auth(&tenant.ingest)
+            .header("Content-Type", "application/x-protobuf")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status().as_u16(), 200);
+    }
+    let id = sightline_core::span::hex(&trace_id);
+    let from = (now_ms() / 1000 - 600).to_string();
+    let to = (now_ms() / 1000 + 1).to_string();
+    let window = [("start", from.as_str()), ("end", to.as_str())];
+    for (tenant, me, other, n) in [(&a, "alpha", "beta", 2usize), (&b, "beta", "alpha", 3usize)] {
+        // By id, in JSON and in protobuf.
+        let (st, v) = get(&srv.url, &tenant.report, &[], &format!("/api/traces/{id}")).await;
+        assert_eq!(st, 200, "{v}");
+        let spans = v["batches"][0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .expect("spans")
+            .clone();
+        assert_eq!(spans.len(), n, "{me}: {v}");
+        assert_eq!(v["batches"].as_array().map(Vec::len), Some(1), "{me}: {v}");
+        for s in &spans {
+            assert_eq!(
+                attr(&s["attributes"], "owner")["stringValue"],
+                me,
+                "{me}: {s}"
+            );
+        }
+        let (st, body) = raw_get(
+            &srv.url,
+            &tenant.report,
+            &format!("/api/v2/traces/{id}"),
+            "application/protobuf",
+        )
+        .await;
+        assert_eq!(st, 200);
+        #[derive(Clone, PartialEq, prost::Message)]
+        struct ById {
+            #[prost(message, optional, tag = "1")]
+            trace: Option<TracesData>,
+        }
+        let t = ById::decode(body.as_slice())
+            .expect("decodes")
+            .trace
+            .expect("trace");
+        let count: usize = t
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len())
+            .sum();
+        assert_eq!(count, n, "{me}");
+        // Search: the trace with its own spans only; the other's owner
+        // value matches nothing.
+        let mut q: Vec<(&str, &str)> = window.to_vec();
+        q.push(("q", "{}"));
+        let (st, v) = get(&srv.url, &tenant.report, &q, "/api/search").await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["traces"].as_array().map(Vec::len), Some(1), "{me}: {v}");
+        assert_eq!(v["traces"][0]["spanSets"][0]["matched"], n, "{me}: {v}");
+        let theirs = format!(r#"{{ span.owner = "{other}" }}"#);
+        let mut q: Vec<(&str, &str)> = window.to_vec();
+        q.push(("q", theirs.as_str()));
+        let (_, v) = get(&srv.url, &tenant.report, &q, "/api/search").await;
+        assert_eq!(v["traces"], json!([]), "{me}: {v}");
+        // Tag values: its own owner only.
+        let (_, v) = get(
+            &srv.url,
+            &tenant.report,
+            &window,
+            "/api/v2/search/tag/span.owner/values",
+        )
+        .await;
+        assert_eq!(
+            v["tagValues"],
+            json!([{"type": "string", "value": me}]),
+            "{me}"
+        );
+    }
+}
