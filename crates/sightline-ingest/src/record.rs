@@ -162,11 +162,7 @@ impl WriteBatch {
         put_str16(out, self.tenant.as_str());
         out.put_u32_le(self.series.len() as u32);
         for s in &self.series {
-            out.put_u16_le(s.labels.len() as u16);
-            for l in s.labels.iter() {
-                put_str16(out, &l.name);
-                put_str32(out, &l.value);
-            }
+            put_labels(out, &s.labels);
             out.put_u32_le(s.samples.len() as u32);
             for x in &s.samples {
                 out.put_i64_le(x.t);
@@ -192,11 +188,7 @@ impl WriteBatch {
                 out.put_u32_le(i as u32);
                 out.put_u32_le(s.exemplars.len() as u32);
                 for e in &s.exemplars {
-                    out.put_u16_le(e.labels.len() as u16);
-                    for l in e.labels.iter() {
-                        put_str16(out, &l.name);
-                        put_str32(out, &l.value);
-                    }
+                    put_labels(out, &e.labels);
                     out.put_i64_le(e.t);
                     out.put_u64_le(e.value.to_bits());
                 }
@@ -231,16 +223,7 @@ impl WriteBatch {
         let n = get_u32(&mut b)? as usize;
         let mut series = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
-            let nl = get_u16(&mut b)? as usize;
-            let mut labels = Vec::with_capacity(nl);
-            for _ in 0..nl {
-                let name = get_str16(&mut b)?;
-                let value = get_str32(&mut b)?;
-                labels.push(Label { name, value });
-            }
-            if !labels.windows(2).all(|w| w[0].name < w[1].name) {
-                return Err(bad("labels not sorted"));
-            }
+            let labels = get_labels(&mut b)?;
             let ns = get_u32(&mut b)? as usize;
             if b.remaining() < ns.saturating_mul(16) {
                 return Err(bad("truncated samples"));
@@ -252,7 +235,7 @@ impl WriteBatch {
                 samples.push(Sample { t, v });
             }
             series.push(SeriesRecord {
-                labels: Labels::from_sorted(labels),
+                labels,
                 samples,
                 exemplars: Vec::new(),
             });
@@ -277,26 +260,13 @@ impl WriteBatch {
                     .ok_or_else(|| bad("exemplars of a series the record lacks"))?;
                 s.exemplars.reserve(ne.min(1 << 10));
                 for _ in 0..ne {
-                    let nl = get_u16(&mut b)? as usize;
-                    let mut labels = Vec::with_capacity(nl);
-                    for _ in 0..nl {
-                        let name = get_str16(&mut b)?;
-                        let value = get_str32(&mut b)?;
-                        labels.push(Label { name, value });
-                    }
-                    if !labels.windows(2).all(|w| w[0].name < w[1].name) {
-                        return Err(bad("exemplar labels not sorted"));
-                    }
+                    let labels = get_labels(&mut b)?;
                     if b.remaining() < 16 {
                         return Err(bad("truncated exemplar"));
                     }
                     let t = b.get_i64_le();
                     let value = f64::from_bits(b.get_u64_le());
-                    s.exemplars.push(Exemplar {
-                        labels: Labels::from_sorted(labels),
-                        value,
-                        t,
-                    });
+                    s.exemplars.push(Exemplar { labels, value, t });
                 }
             }
         }
