@@ -9,6 +9,7 @@
 
 mod json;
 mod search;
+mod tags;
 mod view;
 
 use axum::Extension;
@@ -21,7 +22,8 @@ use sightline_engine::EngineError;
 use crate::params::Params;
 use crate::{ApiError, AppState, Scope};
 
-pub(crate) use search::{search, tag_values, tag_values_v2, tags, tags_v2};
+pub(crate) use search::search;
+pub(crate) use tags::{tag_values, tag_values_v2, tags, tags_v2};
 
 const NS_PER_S: i64 = 1_000_000_000;
 

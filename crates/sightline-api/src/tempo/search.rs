@@ -2,20 +2,19 @@
 //! grouped by trace, read with `sightline-traceql` over each span's OTLP
 //! form (so attribute types are the producer's), answered in Tempo's JSON.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 use sightline_core::span::hex;
-use sightline_ingest::otlp::value_string;
 use sightline_traceql::{
     AttrScope, Field, Intrinsic, Op, Operand, Query, SpanExpr, SpansetExpr, Value, field_value,
 };
 
-use super::view::{self, Decoded, Trace};
+use super::view::{self, Trace};
 use super::{TempoError, answer, window};
 use crate::params::Params;
 use crate::{AppState, Scope};
@@ -32,13 +31,13 @@ pub(super) const MAX_SPANS_READ: usize = 2_000_000;
 /// What a search answers for a trace whose root span is not stored.
 const NO_ROOT: &str = "<root span not yet received>";
 
-fn default_window() -> (i64, i64) {
+pub(super) fn default_window() -> (i64, i64) {
     let now = crate::loki::now_ns();
     (now.saturating_sub(DEFAULT_WINDOW_NS), now.saturating_add(1))
 }
 
 /// The caller's spans in the window, as traces.
-async fn read_traces(
+pub(super) async fn read_traces(
     s: &AppState,
     scope: &Scope,
     start: i64,
@@ -71,7 +70,7 @@ async fn read_traces(
     Ok((traces, bytes))
 }
 
-fn json_response(v: Json) -> Response {
+pub(super) fn json_response(v: Json) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
@@ -82,7 +81,7 @@ fn json_response(v: Json) -> Response {
 
 /// Runs CPU work over a window's spans on a blocking thread, never on the
 /// request threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, TempoError> {
     tokio::task::spawn_blocking(f)
@@ -94,7 +93,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// A positive count parameter, `default` when absent.
-fn count(p: &Params, key: &str, default: usize) -> Result<usize, TempoError> {
+pub(super) fn count(p: &Params, key: &str, default: usize) -> Result<usize, TempoError> {
     match p.get(key) {
         None | Some("") => Ok(default),
         Some(v) => match v.parse::<usize>() {
@@ -327,7 +326,7 @@ fn value_json(v: &Value) -> Json {
     }
 }
 
-fn status_keyword(code: i32) -> &'static str {
+pub(super) fn status_keyword(code: i32) -> &'static str {
     match code {
         1 => "ok",
         2 => "error",
@@ -335,7 +334,7 @@ fn status_keyword(code: i32) -> &'static str {
     }
 }
 
-fn kind_keyword(kind: i32) -> &'static str {
+pub(super) fn kind_keyword(kind: i32) -> &'static str {
     match kind {
         1 => "internal",
         2 => "server",
@@ -487,333 +486,6 @@ pub(crate) async fn search(
     )
 }
 
-/// Tag scopes as Tempo names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TagScope {
-    Resource,
-    Span,
-    Intrinsic,
-    /// Event, link and instrumentation attributes, which no search here
-    /// reads: their lists are empty.
-    Unread(&'static str),
-}
-
-impl TagScope {
-    fn name(self) -> &'static str {
-        match self {
-            TagScope::Resource => "resource",
-            TagScope::Span => "span",
-            TagScope::Intrinsic => "intrinsic",
-            TagScope::Unread(n) => n,
-        }
-    }
-}
-
-/// The scopes `scope` asks for: one, or (absent) `all`.
-fn tag_scopes(p: &Params, all: &[TagScope]) -> Result<Vec<TagScope>, TempoError> {
-    Ok(match p.get("scope").unwrap_or("") {
-        "" | "none" => all.to_vec(),
-        "resource" => vec![TagScope::Resource],
-        "span" => vec![TagScope::Span],
-        "intrinsic" => vec![TagScope::Intrinsic],
-        "event" => vec![TagScope::Unread("event")],
-        "link" => vec![TagScope::Unread("link")],
-        "instrumentation" => vec![TagScope::Unread("instrumentation")],
-        other => {
-            return Err(TempoError::bad(format!(
-                "invalid scope: {other:?} (resource, span, intrinsic, event, link or instrumentation)"
-            )));
-        }
-    })
-}
-
-/// The intrinsics TraceQL here reads, as the v2 tag list names them.
-fn intrinsic_names() -> Vec<String> {
-    let mut v: Vec<String> = Intrinsic::NAMES
-        .iter()
-        .map(|(n, _)| n.to_string())
-        .collect();
-    v.sort();
-    v
-}
-
-/// The spans a `q` filter admits (every span when there is no `q`, or
-/// when it does not parse, as Tempo's tag endpoints treat it).
-fn admitted<'a>(traces: &'a [Trace], q: Option<&str>) -> Vec<&'a Decoded> {
-    let query = q.and_then(|q| sightline_traceql::parse(q).ok());
-    let mut out = Vec::new();
-    for t in traces {
-        match &query {
-            None => out.extend(t.spans.iter()),
-            Some(query) => {
-                if let Some(hits) = sightline_traceql::spanset(&query.spansets, &t.spans, &t.facts)
-                {
-                    out.extend(hits.into_iter().map(|i| &t.spans[i]));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn names_in(spans: &[&Decoded], scope: TagScope, limit: usize) -> Vec<String> {
-    let mut names = BTreeSet::new();
-    for d in spans {
-        match scope {
-            TagScope::Resource => {
-                names.extend(d.resource_attributes().iter().map(|kv| kv.key.clone()))
-            }
-            TagScope::Span => names.extend(d.span().attributes.iter().map(|kv| kv.key.clone())),
-            TagScope::Intrinsic => return intrinsic_names().into_iter().take(limit).collect(),
-            TagScope::Unread(_) => {}
-        }
-    }
-    names.into_iter().take(limit).collect()
-}
-
-/// `GET /api/search/tags`: tag names, resource and span by default.
-pub(crate) async fn tags(
-    State(s): State<AppState>,
-    Extension(scope): Extension<Scope>,
-    p: Params,
-) -> Response {
-    answer(
-        async {
-            let scopes = tag_scopes(&p, &[TagScope::Resource, TagScope::Span])?;
-            let limit = count(&p, "limit", usize::MAX)?;
-            let (start, end) = window(&p, default_window())?;
-            let (traces, bytes) = read_traces(&s, &scope, start, end).await?;
-            let names: Vec<String> = blocking(move || {
-                let spans = admitted(&traces, None);
-                let mut all = BTreeSet::new();
-                for sc in scopes {
-                    all.extend(names_in(&spans, sc, usize::MAX));
-                }
-                all.into_iter().take(limit).collect()
-            })
-            .await?;
-            Ok(json_response(json!({
-                "tagNames": names,
-                "metrics": { "inspectedBytes": bytes.to_string() },
-            })))
-        }
-        .await,
-    )
-}
-
-/// `GET /api/v2/search/tags`: tag names by scope, every scope by default,
-/// of the spans `q` admits.
-pub(crate) async fn tags_v2(
-    State(s): State<AppState>,
-    Extension(scope): Extension<Scope>,
-    p: Params,
-) -> Response {
-    answer(
-        async {
-            let scopes = tag_scopes(
-                &p,
-                &[
-                    TagScope::Resource,
-                    TagScope::Span,
-                    TagScope::Intrinsic,
-                    TagScope::Unread("event"),
-                    TagScope::Unread("link"),
-                    TagScope::Unread("instrumentation"),
-                ],
-            )?;
-            let limit = count(&p, "limit", usize::MAX)?;
-            let (start, end) = window(&p, default_window())?;
-            let (traces, bytes) = read_traces(&s, &scope, start, end).await?;
-            let q = p.get("q").map(str::to_string);
-            let out: Vec<Json> = blocking(move || {
-                let spans = admitted(&traces, q.as_deref());
-                scopes
-                    .into_iter()
-                    .map(|sc| json!({ "name": sc.name(), "tags": names_in(&spans, sc, limit) }))
-                    .collect()
-            })
-            .await?;
-            Ok(json_response(json!({
-                "scopes": out,
-                "metrics": { "inspectedBytes": bytes.to_string() },
-            })))
-        }
-        .await,
-    )
-}
-
-/// The tag of a `tag/<tag>/values` path (the route captures everything
-/// after `tag/`, since a tag may hold a `/`).
-fn tag_of_path(raw: &str) -> Result<String, TempoError> {
-    match raw.strip_suffix("/values") {
-        Some(t) if !t.is_empty() => Ok(tag_name(t)),
-        _ => Err(TempoError::not_found()),
-    }
-}
-
-/// A tag from the path: decoded once by the router; Grafana encodes it
-/// twice, so escapes left in it are decoded once more.
-fn tag_name(raw: &str) -> String {
-    let twice = raw
-        .as_bytes()
-        .windows(3)
-        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
-    if twice {
-        percent_encoding::percent_decode_str(raw)
-            .decode_utf8()
-            .map(|s| s.into_owned())
-            .unwrap_or_else(|_| raw.to_string())
-    } else {
-        raw.to_string()
-    }
-}
-
-/// `GET /api/search/tag/<tag>/values`: the values of a resource or span
-/// attribute, as text.
-pub(crate) async fn tag_values(
-    State(s): State<AppState>,
-    Extension(scope): Extension<Scope>,
-    Path(tag): Path<String>,
-    p: Params,
-) -> Response {
-    answer(
-        async {
-            let tag = tag_of_path(&tag)?;
-            let limit = count(&p, "limit", usize::MAX)?;
-            let (start, end) = window(&p, default_window())?;
-            // The legacy search's own keys read intrinsics, as its tag
-            // conditions do.
-            let intrinsic = match tag.as_str() {
-                "name" => Some(Intrinsic::Name),
-                "root.name" => Some(Intrinsic::RootName),
-                "root.service.name" => Some(Intrinsic::RootServiceName),
-                _ => None,
-            };
-            let values: Vec<String> = if tag == "status.code" {
-                vec!["error".into(), "ok".into(), "unset".into()]
-            } else {
-                let (traces, _) = read_traces(&s, &scope, start, end).await?;
-                blocking(move || {
-                    let mut values = BTreeSet::new();
-                    for t in &traces {
-                        for d in &t.spans {
-                            if let Some(i) = intrinsic {
-                                let f = Field::Intrinsic(i);
-                                if let Some(Value::Str(v)) = field_value(&f, d, &t.facts)
-                                    && !v.is_empty()
-                                {
-                                    values.insert(v);
-                                }
-                                continue;
-                            }
-                            for kv in d.span().attributes.iter().chain(d.resource_attributes()) {
-                                if kv.key == tag {
-                                    let v = value_string(kv.value.as_ref());
-                                    if !v.is_empty() {
-                                        values.insert(v);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    values.into_iter().take(limit).collect()
-                })
-                .await?
-            };
-            Ok(json_response(json!({ "tagValues": values, "metrics": {} })))
-        }
-        .await,
-    )
-}
-
-fn typed(v: &Value) -> (&'static str, String) {
-    match v {
-        Value::Str(s) => ("string", s.clone()),
-        Value::Int(i) => ("int", i.to_string()),
-        Value::Float(f) => ("float", f.to_string()),
-        Value::Bool(b) => ("bool", b.to_string()),
-        Value::Duration(ns) => ("duration", format!("{ns}ns")),
-        Value::Status(c) => ("keyword", status_keyword(*c).into()),
-        Value::Kind(k) => ("keyword", kind_keyword(*k).into()),
-    }
-}
-
-/// `GET /api/v2/search/tag/<tag>/values`: the typed values of a TraceQL
-/// field (`resource.service.name`, `.http.method`, `name`, `status`, …)
-/// among the spans `q` admits.
-pub(crate) async fn tag_values_v2(
-    State(s): State<AppState>,
-    Extension(scope): Extension<Scope>,
-    Path(tag): Path<String>,
-    p: Params,
-) -> Response {
-    answer(
-        async {
-            let tag = tag_of_path(&tag)?;
-            let field = sightline_traceql::parse_field(&tag)
-                .map_err(|e| TempoError::bad(format!("please provide a valid tagName: {e}")))?;
-            let limit = count(&p, "limit", usize::MAX)?;
-            let keywords = |names: &[&str]| -> Vec<Json> {
-                names
-                    .iter()
-                    .map(|n| json!({ "type": "keyword", "value": n }))
-                    .collect()
-            };
-            let values: Vec<Json> = match &field {
-                Field::Intrinsic(Intrinsic::Status) => keywords(&["error", "ok", "unset"]),
-                Field::Intrinsic(Intrinsic::Kind) => keywords(&[
-                    "client",
-                    "consumer",
-                    "internal",
-                    "producer",
-                    "server",
-                    "unspecified",
-                ]),
-                Field::Intrinsic(
-                    Intrinsic::Duration
-                    | Intrinsic::TraceDuration
-                    | Intrinsic::SpanId
-                    | Intrinsic::ParentId
-                    | Intrinsic::TraceId,
-                ) => Vec::new(),
-                f => {
-                    let f = f.clone();
-                    let (start, end) = window(&p, default_window())?;
-                    let (traces, _) = read_traces(&s, &scope, start, end).await?;
-                    let query = p.get("q").and_then(|q| sightline_traceql::parse(q).ok());
-                    blocking(move || {
-                        let mut seen = BTreeSet::new();
-                        for t in &traces {
-                            let hits: Vec<usize> = match &query {
-                                None => (0..t.spans.len()).collect(),
-                                Some(q) => {
-                                    sightline_traceql::spanset(&q.spansets, &t.spans, &t.facts)
-                                        .unwrap_or_default()
-                                }
-                            };
-                            for i in hits {
-                                if let Some(v) = field_value(&f, &t.spans[i], &t.facts) {
-                                    let (ty, text) = typed(&v);
-                                    if !text.is_empty() {
-                                        seen.insert((ty, text));
-                                    }
-                                }
-                            }
-                        }
-                        seen.into_iter()
-                            .take(limit)
-                            .map(|(ty, v)| json!({ "type": ty, "value": v }))
-                            .collect()
-                    })
-                    .await?
-                }
-            };
-            Ok(json_response(json!({ "tagValues": values, "metrics": {} })))
-        }
-        .await,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::view::traceql_value;
@@ -840,13 +512,6 @@ mod tests {
         id[15] = 0x6a;
         assert_eq!(trimmed_hex(&id), "d0000000000006a");
         assert_eq!(trimmed_hex(&[0; 16]), "0");
-    }
-
-    #[test]
-    fn tag_names_are_decoded_a_second_time_when_encoded_twice() {
-        assert_eq!(tag_name("event%3Aname"), "event:name");
-        assert_eq!(tag_name("resource.service.name"), "resource.service.name");
-        assert_eq!(tag_name("100%"), "100%");
     }
 
     #[test]

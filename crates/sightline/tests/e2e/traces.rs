@@ -353,6 +353,8 @@ async fn traces_from_the_sdk_over_grpc_and_http_read_back_through_the_trace_api(
     for (id, want) in [("abc", 404), ("xyz", 400), (&"a".repeat(33) as &str, 400)] {
         let (st, v) = get(&srv.url, &a.report, &[], &format!("/api/traces/{id}")).await;
         assert_eq!(st, want, "{id}: {v}");
+        let (st, v) = get(&srv.url, &a.report, &[], &format!("/api/v2/traces/{id}")).await;
+        assert_eq!(st, want, "v2 {id}: {v}");
     }
     for (params, says) in [
         (vec![("q", "{}"), ("tags", "a=b")], "both"),
