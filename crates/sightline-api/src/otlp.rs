@@ -124,11 +124,19 @@ pub(crate) async fn export_logs(
     let limits = s.cfg.push_limits;
     let now = now_ns();
     let t = tenant.clone();
-    let (decoded, mut refused) = tokio::task::spawn_blocking(move || {
+    let translated = tokio::task::spawn_blocking(move || {
         otlp::logs::translate(&t, req, &settings, &limits, now)
     })
     .await
     .map_err(|e| Refusal::Internal(format!("translation task failed: {e}")))?;
+    let (decoded, mut refused) = match translated {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(s
+                .gateway
+                .refuse_payload(&tenant, sightline_core::Signal::Logs, e.into()));
+        }
+    };
     if decoded.refused_entries > 0 {
         s.gateway
             .count_invalid_entries(&tenant, decoded.refused_entries);

@@ -313,6 +313,7 @@ impl Engine {
             let head = self.ingestor.head();
             let samples = head.active_samples();
             let log_bytes = head.active_log_bytes();
+            let span_bytes = head.active_span_bytes();
             let parts = self.flush_lock.lock().await.len();
             let failed = parts > 0;
             metrics::gauge!("sightline_wal_bytes").set(self.wal_bytes() as f64);
@@ -323,6 +324,7 @@ impl Engine {
             }
             let due = samples >= self.cfg.head_max_samples
                 || log_bytes >= self.cfg.head_max_log_bytes
+                || span_bytes >= self.cfg.head_max_span_bytes
                 || last.elapsed() >= interval;
             if failed && Instant::now() < next_retry {
                 continue;

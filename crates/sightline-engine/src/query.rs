@@ -45,6 +45,8 @@ pub struct EngineConfig {
     pub head_max_samples: usize,
     /// Bytes of log lines and metadata in the head that start a flush.
     pub head_max_log_bytes: usize,
+    /// Bytes of spans (stored OTLP forms) in the head that start a flush.
+    pub head_max_span_bytes: usize,
     pub wal_max_pending_bytes: usize,
     /// The WAL budget: bytes of WAL not yet stored (while ClickHouse is
     /// down); past it ingest answers 429.
@@ -73,6 +75,7 @@ impl Default for EngineConfig {
             flush_interval_secs: 900,
             head_max_samples: 20_000_000,
             head_max_log_bytes: 512 << 20,
+            head_max_span_bytes: 512 << 20,
             wal_max_pending_bytes: 512 << 20,
             wal_max_bytes: 8 << 30,
             clickhouse: None,

@@ -144,9 +144,8 @@ impl WritePolicy {
     /// resource's service is its `service.name`; the token's scope is
     /// written over the producer's resource attributes; values under
     /// sensitive keys are redacted at any depth in resource, scope, span,
-    /// event and link attributes. A service outside the token's list
-    /// refuses the whole export; a span that is malformed is refused alone
-    /// (the second value: how many, and why).
+    /// event and link attributes. A service outside the token's list or a
+    /// malformed span refuses the whole export.
     pub fn apply_traces(
         &self,
         tenant: &sightline_core::TenantId,
@@ -174,7 +173,7 @@ impl WritePolicy {
             redact: &sensitive,
             redacted: REDACTED,
         };
-        Ok(traces::translate(tenant, req, &policy))
+        traces::translate(tenant, req, &policy).map_err(Refusal::from)
     }
 
     fn check_services<'a>(

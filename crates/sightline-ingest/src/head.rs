@@ -286,6 +286,11 @@ impl Head {
         self.inner.read().active.log_bytes
     }
 
+    /// Bytes of encoded spans in the active part.
+    pub fn active_span_bytes(&self) -> usize {
+        self.inner.read().active.span_bytes
+    }
+
     /// Whether the active part holds anything to store.
     pub fn active_is_empty(&self) -> bool {
         self.inner.read().active.is_empty()

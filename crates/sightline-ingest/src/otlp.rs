@@ -20,6 +20,7 @@ pub mod json;
 pub mod logs;
 pub mod metrics;
 pub mod traces;
+pub mod validate;
 
 pub use opentelemetry_proto::tonic as proto;
 

@@ -118,6 +118,10 @@ pub struct ServeArgs {
     /// Bytes of log lines in the head that trigger a flush [default: 536870912].
     #[arg(long, env = "SIGHTLINE_HEAD_MAX_LOG_BYTES")]
     pub head_max_log_bytes: Option<usize>,
+    /// Bytes of spans (their stored OTLP forms) in the head that trigger a
+    /// flush [default: 536870912].
+    #[arg(long, env = "SIGHTLINE_HEAD_MAX_SPAN_BYTES")]
+    pub head_max_span_bytes: Option<usize>,
     /// Longest log line a push may carry, in bytes (Loki's
     /// `max_line_size`) [default: 262144].
     #[arg(long, env = "SIGHTLINE_MAX_LOG_LINE_BYTES")]
@@ -197,6 +201,7 @@ pub struct FileConfig {
     pub active_series_window_secs: Option<u64>,
     pub max_active_streams_per_workspace: Option<usize>,
     pub head_max_log_bytes: Option<usize>,
+    pub head_max_span_bytes: Option<usize>,
     pub max_log_line_bytes: Option<usize>,
     pub log_max_age_secs: Option<u64>,
     pub max_tails_per_workspace: Option<usize>,
@@ -239,6 +244,7 @@ pub struct Settings {
     /// `None`: no cap.
     pub max_active_streams_per_workspace: Option<usize>,
     pub head_max_log_bytes: usize,
+    pub head_max_span_bytes: usize,
     pub max_log_line_bytes: usize,
     /// `None`: no bound.
     pub log_max_age_secs: Option<u64>,
@@ -333,6 +339,10 @@ impl Settings {
             head_max_log_bytes: a
                 .head_max_log_bytes
                 .or(f.head_max_log_bytes)
+                .unwrap_or(512 << 20),
+            head_max_span_bytes: a
+                .head_max_span_bytes
+                .or(f.head_max_span_bytes)
                 .unwrap_or(512 << 20),
             max_log_line_bytes: a
                 .max_log_line_bytes

@@ -51,6 +51,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         flush_interval_secs: s.flush_interval_secs,
         head_max_samples: s.head_max_samples,
         head_max_log_bytes: s.head_max_log_bytes,
+        head_max_span_bytes: s.head_max_span_bytes,
         limits: QueryLimits {
             timeout_secs: s.query_timeout_secs,
             max_samples: s.max_samples,

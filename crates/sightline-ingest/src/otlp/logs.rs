@@ -15,6 +15,7 @@ use super::proto::collector::logs::v1::ExportLogsServiceRequest;
 use super::proto::common::v1::any_value::Value as AnyKind;
 use super::proto::common::v1::{AnyValue, KeyValue};
 use super::{Refused, hex_id, label_name, value_string};
+use crate::error::IngestError;
 use crate::loki_push::{Decoded, PushLimits, RawEntry, SERVICE_NAME_SOURCES, check_streams};
 
 /// Loki's default list of resource attributes that become stream labels
@@ -80,14 +81,16 @@ fn flatten_one(key: &str, v: Option<&AnyValue>, out: &mut Vec<(String, String)>)
 }
 
 /// Translates one request for `tenant` at `now_ns`: the batch to write,
-/// and what Loki's checks refused (entries and messages).
+/// and what Loki's checks refused (entries and messages); a malformed
+/// request ([`super::validate::logs`]) is refused whole.
 pub fn translate(
     tenant: &TenantId,
     req: ExportLogsServiceRequest,
     settings: &LogSettings,
     limits: &PushLimits,
     now_ns: i64,
-) -> (Decoded, Refused) {
+) -> Result<(Decoded, Refused), IngestError> {
+    super::validate::logs(&req)?;
     // Streams by their labels, in the order they first appear.
     let mut streams: Vec<(Vec<Label>, Vec<RawEntry>)> = Vec::new();
     let mut index: BTreeMap<Vec<(String, String)>, usize> = BTreeMap::new();
@@ -221,7 +224,7 @@ pub fn translate(
     for msg in &decoded.refused {
         refused.note(msg);
     }
-    (decoded, refused)
+    Ok((decoded, refused))
 }
 
 #[cfg(test)]
@@ -314,7 +317,8 @@ mod tests {
             &LogSettings::default(),
             &PushLimits::default(),
             NOW,
-        );
+        )
+        .expect("well formed");
         assert_eq!(refused.count, 0, "{refused:?}");
         assert_eq!(d.batch.streams.len(), 1);
         let st = &d.batch.streams[0];
@@ -366,7 +370,8 @@ mod tests {
                 &LogSettings::default(),
                 &PushLimits::default(),
                 NOW,
-            );
+            )
+            .expect("well formed");
             d.batch.streams[0].labels.to_string()
         };
         assert_eq!(
@@ -386,7 +391,8 @@ mod tests {
             &LogSettings::default(),
             &PushLimits::default(),
             NOW,
-        );
+        )
+        .expect("well formed");
         assert!(d.batch.streams.is_empty());
         assert_eq!(refused.count, 1);
         assert!(

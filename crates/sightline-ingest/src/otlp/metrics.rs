@@ -501,7 +501,8 @@ fn number(p: &NumberDataPoint) -> f64 {
 }
 
 /// Translates one request for `tenant`: the batch of what is written and
-/// the points refused, with why.
+/// the points refused, with why; a malformed request
+/// ([`super::validate::metrics`]) is refused whole.
 pub fn translate(
     tenant: &TenantId,
     req: ExportMetricsServiceRequest,
@@ -509,6 +510,7 @@ pub fn translate(
     limits: &DecodeLimits,
     now_ms: i64,
 ) -> Result<(WriteBatch, Refused), IngestError> {
+    super::validate::metrics(&req)?;
     let mut out = Series {
         limits,
         by_labels: HashMap::new(),

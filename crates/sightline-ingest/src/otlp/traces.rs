@@ -1,10 +1,10 @@
-//! OTLP spans into stored spans: each span checked (ids of the right
-//! length and not zero, an end not before its start), the token's scope
+//! OTLP spans into stored spans: the request checked (ids of the right
+//! length and not zero, an end not before its start: `validate.rs`), the
+//! token's scope
 //! written over the producer's resource attributes, values under sensitive
 //! keys redacted in every attribute list (resource, scope, span, events,
 //! links), then kept both as fields and as its own OTLP `ResourceSpans`
-//! (`sightline_core::span`). A span that fails a check is refused alone,
-//! with why.
+//! (`sightline_core::span`).
 
 use prost::Message;
 use sightline_core::span::StoredSpan;
@@ -140,12 +140,14 @@ fn fields(one: &ResourceSpans, otlp: Vec<u8>) -> Result<StoredSpan, String> {
     })
 }
 
-/// Translates one request for `tenant`.
+/// Translates one request for `tenant`; a malformed request
+/// ([`super::validate::traces`]) is refused whole.
 pub fn translate(
     tenant: &TenantId,
     req: ExportTraceServiceRequest,
     policy: &SpanPolicy<'_>,
-) -> (SpanBatch, Refused) {
+) -> Result<(SpanBatch, Refused), IngestError> {
+    super::validate::traces(&req)?;
     let mut refused = Refused::default();
     let mut spans = Vec::new();
     for rs in req.resource_spans {
@@ -165,40 +167,6 @@ pub fn translate(
             let mut scope = ss.scope.unwrap_or_default();
             redact(&mut scope.attributes, policy);
             for mut span in ss.spans {
-                let why = match (
-                    id::<16>(&span.trace_id),
-                    id::<8>(&span.span_id),
-                    span.parent_span_id.is_empty() || id::<8>(&span.parent_span_id).is_some(),
-                ) {
-                    (None, _, _) => Some("a trace id of 16 bytes, not all zero".to_string()),
-                    (_, None, _) => Some("a span id of 8 bytes, not all zero".to_string()),
-                    (_, _, false) => Some("a parent span id of 8 bytes, or none".to_string()),
-                    _ => None,
-                };
-                if let Some(want) = why {
-                    refused.add(1, format!("span {:?}: a span needs {want}", span.name));
-                    continue;
-                }
-                let (Ok(start), Ok(end)) = (
-                    i64::try_from(span.start_time_unix_nano),
-                    i64::try_from(span.end_time_unix_nano),
-                ) else {
-                    refused.add(
-                        1,
-                        format!("span {:?}: a time past the year 2262", span.name),
-                    );
-                    continue;
-                };
-                if start == 0 || end < start {
-                    refused.add(
-                        1,
-                        format!(
-                            "span {:?}: needs a start time and an end not before it",
-                            span.name
-                        ),
-                    );
-                    continue;
-                }
                 redact(&mut span.attributes, policy);
                 for e in &mut span.events {
                     redact(&mut e.attributes, policy);
@@ -222,13 +190,13 @@ pub fn translate(
             }
         }
     }
-    (
+    Ok((
         SpanBatch {
             tenant: tenant.clone(),
             spans,
         },
         refused,
-    )
+    ))
 }
 
 #[cfg(test)]
@@ -323,15 +291,7 @@ mod tests {
                     ..Default::default()
                 }),
                 scope_spans: vec![ScopeSpans {
-                    spans: vec![
-                        span("root", 1, 2, None),
-                        span("child", 1, 3, Some(2)),
-                        span("zero", 0, 4, None),
-                        Span {
-                            end_time_unix_nano: 500,
-                            ..span("backwards", 1, 5, None)
-                        },
-                    ],
+                    spans: vec![span("root", 1, 2, None), span("child", 1, 3, Some(2))],
                     ..Default::default()
                 }],
                 ..Default::default()
@@ -345,18 +305,15 @@ mod tests {
             redacted: "[REDACTED]",
         };
         let tenant = TenantId::new("t").expect("tenant");
-        let (batch, refused) = translate(&tenant, req, &policy);
-        assert_eq!(refused.count, 2, "{refused:?}");
-        assert!(
-            refused.message().contains("trace id"),
-            "{}",
-            refused.message()
-        );
-        assert!(
-            refused.message().contains("end not before"),
-            "{}",
-            refused.message()
-        );
+        let mut malformed = req.clone();
+        malformed.resource_spans[0].scope_spans[0].spans.push(Span {
+            end_time_unix_nano: 500,
+            ..span("backwards", 1, 5, None)
+        });
+        let e = translate(&tenant, malformed, &policy).expect_err("refused whole");
+        assert!(e.to_string().contains("spans[2].endTimeUnixNano"), "{e}");
+        let (batch, refused) = translate(&tenant, req, &policy).expect("well formed");
+        assert_eq!(refused.count, 0, "{refused:?}");
         assert_eq!(batch.spans.len(), 2);
         let root = &batch.spans[0];
         assert_eq!(root.parent_span_id, None);

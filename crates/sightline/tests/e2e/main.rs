@@ -15,6 +15,7 @@ mod loki;
 mod loki_tail;
 mod oracle;
 mod otlp;
+mod otlp_refusals;
 mod random_isolation;
 mod security;
 mod tls;
