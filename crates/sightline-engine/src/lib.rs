@@ -226,7 +226,7 @@ mod tests {
             redacted: "",
         };
         let tenant = TenantId::new("a").expect("tenant");
-        let (mut b, _) =
+        let mut b =
             sightline_ingest::otlp::traces::translate(&tenant, req, &policy).expect("a span");
         b.spans.remove(0)
     }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use sightline_control::{Authenticated, Quotas};
 use sightline_core::{Signal, TenantId};
 use sightline_engine::Engine;
-use sightline_ingest::otlp::Refused;
 use sightline_ingest::otlp::proto::collector::trace::v1::ExportTraceServiceRequest;
 use sightline_ingest::{LogBatch, SpanBatch, WriteBatch};
 
@@ -92,7 +91,7 @@ enum Batch {
     /// A trace export as decoded: the policy translates it into spans.
     TraceExport(ExportTraceServiceRequest),
     /// Spans, with the ones the translation refused.
-    Spans(SpanBatch, Refused),
+    Spans(SpanBatch),
 }
 
 impl Batch {
@@ -100,7 +99,7 @@ impl Batch {
         match self {
             Batch::Metrics(_) => Signal::Metrics,
             Batch::Logs(_) => Signal::Logs,
-            Batch::TraceExport(_) | Batch::Spans(..) => Signal::Traces,
+            Batch::TraceExport(_) | Batch::Spans(_) => Signal::Traces,
         }
     }
 
@@ -117,13 +116,10 @@ impl Batch {
                 policy.apply_logs(&mut b)?;
                 Batch::Logs(b)
             }
-            Batch::TraceExport(req) => {
-                let (spans, refused) = policy.apply_traces(&tenant, req)?;
-                Batch::Spans(spans, refused)
-            }
-            Batch::Spans(mut b, refused) => {
+            Batch::TraceExport(req) => Batch::Spans(policy.apply_traces(&tenant, req)?),
+            Batch::Spans(mut b) => {
                 b.tenant = tenant;
-                Batch::Spans(b, refused)
+                Batch::Spans(b)
             }
         })
     }
@@ -134,7 +130,7 @@ impl Batch {
             Batch::Metrics(b) => b.sample_count(),
             Batch::Logs(b) => b.entry_count(),
             Batch::TraceExport(_) => 0,
-            Batch::Spans(b, _) => b.spans.len(),
+            Batch::Spans(b) => b.spans.len(),
         }
     }
 
@@ -142,7 +138,7 @@ impl Batch {
     /// not give them: a span's encoded form.
     fn stored_bytes(&self) -> usize {
         match self {
-            Batch::Spans(b, _) => b.spans.iter().map(|s| s.size()).sum(),
+            Batch::Spans(b) => b.spans.iter().map(|s| s.size()).sum(),
             _ => 0,
         }
     }
@@ -152,7 +148,7 @@ impl Batch {
             Batch::Metrics(b) => b.series.is_empty() && b.metadata.is_empty(),
             Batch::Logs(b) => b.streams.is_empty(),
             Batch::TraceExport(req) => req.resource_spans.is_empty(),
-            Batch::Spans(b, _) => b.spans.is_empty(),
+            Batch::Spans(b) => b.spans.is_empty(),
         }
     }
 }
@@ -191,10 +187,8 @@ impl Gateway {
         batch: WriteBatch,
         raw_bytes: usize,
     ) -> Result<Written, Refusal> {
-        Ok(self
-            .write(auth, Batch::Metrics(batch), Some(raw_bytes))
-            .await?
-            .0)
+        self.write(auth, Batch::Metrics(batch), Some(raw_bytes))
+            .await
     }
 
     /// Writes decoded log streams for `auth`'s token, by the same sequence
@@ -209,10 +203,7 @@ impl Gateway {
         batch: LogBatch,
         raw_bytes: usize,
     ) -> Result<Written, Refusal> {
-        Ok(self
-            .write(auth, Batch::Logs(batch), Some(raw_bytes))
-            .await?
-            .0)
+        self.write(auth, Batch::Logs(batch), Some(raw_bytes)).await
     }
 
     /// Writes an OTLP trace export for `auth`'s token, by the same
@@ -221,13 +212,12 @@ impl Gateway {
     /// redaction at any depth) translates it into spans; the quota of
     /// signal `traces` is charged what is stored (the spans' encoded
     /// forms); the write; the refund. Spans carry no series, so no cap
-    /// applies. The second value: the spans the translation refused one by
-    /// one (malformed ids or times), with why, for OTLP's partial success.
+    /// applies. A malformed export (`otlp::validate`) is refused whole.
     pub async fn write_spans(
         &self,
         auth: &Authenticated,
         req: ExportTraceServiceRequest,
-    ) -> Result<(Written, Refused), Refusal> {
+    ) -> Result<Written, Refusal> {
         self.write(auth, Batch::TraceExport(req), None).await
     }
 
@@ -239,7 +229,7 @@ impl Gateway {
         auth: &Authenticated,
         batch: Batch,
         raw_bytes: Option<usize>,
-    ) -> Result<(Written, Refused), Refusal> {
+    ) -> Result<Written, Refusal> {
         let signal = batch.signal();
         let Some(tenant) = auth.tenant.clone() else {
             return Err(self.refused("", signal, None, Refusal::NoWorkspace));
@@ -258,14 +248,6 @@ impl Gateway {
                 return Err(self.refused(tenant.as_str(), signal, None, r));
             }
         };
-
-        let invalid = match &mut batch {
-            Batch::Spans(_, refused) => std::mem::take(refused),
-            _ => Refused::default(),
-        };
-        if invalid.count > 0 {
-            count_refused(tenant.as_str(), signal, "invalid_span", invalid.count);
-        }
 
         let now_ms = now_ms();
         let now_secs = now_ms.div_euclid(1000);
@@ -288,7 +270,7 @@ impl Gateway {
                 let cap = self.stream_cap(auth);
                 (cap, self.streams.admit_streams(b, cap, now_ms), "streams")
             }
-            Batch::TraceExport(_) | Batch::Spans(..) => (None, 0, "spans"),
+            Batch::TraceExport(_) | Batch::Spans(_) => (None, 0, "spans"),
         };
         if rejected > 0 {
             count_refused(tenant.as_str(), signal, "high_cardinality", rejected as u64);
@@ -299,7 +281,7 @@ impl Gateway {
             let written = match batch {
                 Batch::Metrics(b) => self.engine.write(b).await.map_err(Refusal::from),
                 Batch::Logs(b) => self.engine.write_logs(b).await.map_err(Refusal::from),
-                Batch::Spans(b, _) => self.engine.write_spans(b).await.map_err(Refusal::from),
+                Batch::Spans(b) => self.engine.write_spans(b).await.map_err(Refusal::from),
                 Batch::TraceExport(_) => Err(Refusal::Internal(
                     "a trace export reached the write untranslated".into(),
                 )),
@@ -331,13 +313,10 @@ impl Gateway {
                 "success"
             },
         );
-        Ok((
-            Written {
-                samples: count,
-                cap_hit,
-            },
-            invalid,
-        ))
+        Ok(Written {
+            samples: count,
+            cap_hit,
+        })
     }
 
     /// Counts the refusal of a payload a door could not take (undecodable,

@@ -5,7 +5,6 @@
 
 use sightline_control::Authenticated;
 use sightline_core::Labels;
-use sightline_ingest::otlp::Refused;
 use sightline_ingest::otlp::proto::collector::trace::v1::ExportTraceServiceRequest;
 use sightline_ingest::otlp::traces::{self, SpanPolicy};
 use sightline_ingest::otlp::{attribute, value_string};
@@ -150,7 +149,7 @@ impl WritePolicy {
         &self,
         tenant: &sightline_core::TenantId,
         req: ExportTraceServiceRequest,
-    ) -> Result<(SpanBatch, Refused), Refusal> {
+    ) -> Result<SpanBatch, Refusal> {
         let services: Vec<Option<String>> = req
             .resource_spans
             .iter()

@@ -13,7 +13,7 @@ use sightline_core::{Label, Labels, TenantId};
 use super::proto::collector::trace::v1::ExportTraceServiceRequest;
 use super::proto::common::v1::{AnyValue, KeyValue, any_value};
 use super::proto::trace::v1::{ResourceSpans, ScopeSpans};
-use super::{Refused, attribute, value_string};
+use super::{attribute, value_string};
 use crate::error::IngestError;
 pub use crate::record::SpanBatch;
 
@@ -146,9 +146,8 @@ pub fn translate(
     tenant: &TenantId,
     req: ExportTraceServiceRequest,
     policy: &SpanPolicy<'_>,
-) -> Result<(SpanBatch, Refused), IngestError> {
+) -> Result<SpanBatch, IngestError> {
     super::validate::traces(&req)?;
-    let mut refused = Refused::default();
     let mut spans = Vec::new();
     for rs in req.resource_spans {
         let mut resource = rs.resource.unwrap_or_default();
@@ -183,20 +182,14 @@ pub fn translate(
                     }],
                     schema_url: rs.schema_url.clone(),
                 };
-                match fields(&one, one.encode_to_vec()) {
-                    Ok(stored) => spans.push(stored),
-                    Err(e) => refused.add(1, e),
-                }
+                spans.push(fields(&one, one.encode_to_vec()).map_err(IngestError::BadInput)?);
             }
         }
     }
-    Ok((
-        SpanBatch {
-            tenant: tenant.clone(),
-            spans,
-        },
-        refused,
-    ))
+    Ok(SpanBatch {
+        tenant: tenant.clone(),
+        spans,
+    })
 }
 
 #[cfg(test)]
@@ -312,8 +305,7 @@ mod tests {
         });
         let e = translate(&tenant, malformed, &policy).expect_err("refused whole");
         assert!(e.to_string().contains("spans[2].endTimeUnixNano"), "{e}");
-        let (batch, refused) = translate(&tenant, req, &policy).expect("well formed");
-        assert_eq!(refused.count, 0, "{refused:?}");
+        let batch = translate(&tenant, req, &policy).expect("well formed");
         assert_eq!(batch.spans.len(), 2);
         let root = &batch.spans[0];
         assert_eq!(root.parent_span_id, None);

@@ -252,7 +252,9 @@ async fn acknowledged_otlp_spans_points_and_records_survive_sigkill() {
     use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
+
+    use crate::otlp::kv;
     use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
     use opentelemetry_proto::tonic::metrics::v1::{
         Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric, number_data_point,
@@ -263,15 +265,6 @@ async fn acknowledged_otlp_spans_points_and_records_survive_sigkill() {
     const SPANS: u64 = 5;
     const POINTS: u32 = 20;
     const RECORDS: i64 = 10;
-    fn text(k: &str, v: &str) -> KeyValue {
-        KeyValue {
-            key: k.into(),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(v.into())),
-            }),
-            ..Default::default()
-        }
-    }
     fn authorized<T>(msg: T, token: &str) -> tonic::Request<T> {
         let mut req = tonic::Request::new(msg);
         req.metadata_mut().insert(
@@ -282,7 +275,7 @@ async fn acknowledged_otlp_spans_points_and_records_survive_sigkill() {
     }
     let resource = || {
         Some(Resource {
-            attributes: vec![text("service.name", "crash")],
+            attributes: vec![kv("service.name", "crash")],
             ..Default::default()
         })
     };
@@ -349,7 +342,7 @@ async fn acknowledged_otlp_spans_points_and_records_survive_sigkill() {
             let ts = base_ms + round;
             let data_points = (0..POINTS)
                 .map(|s| NumberDataPoint {
-                    attributes: vec![text("s", &s.to_string())],
+                    attributes: vec![kv("s", &s.to_string())],
                     time_unix_nano: ts as u64 * 1_000_000,
                     value: Some(number_data_point::Value::AsDouble(
                         (round * 100 + i64::from(s)) as f64,

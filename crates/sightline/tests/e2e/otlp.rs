@@ -251,7 +251,8 @@ async fn metrics_and_logs_from_the_sdk_over_grpc_and_http_stay_in_their_workspac
     );
 }
 
-fn kv(k: &str, v: &str) -> KeyValue {
+/// A string attribute.
+pub(crate) fn kv(k: &str, v: &str) -> KeyValue {
     KeyValue {
         key: k.into(),
         value: Some(AnyValue {

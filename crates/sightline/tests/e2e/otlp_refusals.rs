@@ -11,7 +11,7 @@ use std::io::Write;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::metrics::v1::{
     Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics,
@@ -31,13 +31,7 @@ const LOGS: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
 fn resource(service: &str) -> Option<Resource> {
     Some(Resource {
-        attributes: vec![KeyValue {
-            key: "service.name".into(),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(service.into())),
-            }),
-            ..Default::default()
-        }],
+        attributes: vec![crate::otlp::kv("service.name", service)],
         ..Default::default()
     })
 }
@@ -47,7 +41,7 @@ fn now_ns() -> u64 {
 }
 
 /// A well-formed span of trace `[t; 16]`.
-fn span(t: u8, name: &str) -> Span {
+pub(crate) fn span(t: u8, name: &str) -> Span {
     Span {
         trace_id: vec![t; 16],
         span_id: vec![t; 8],
@@ -58,7 +52,7 @@ fn span(t: u8, name: &str) -> Span {
     }
 }
 
-fn spans(v: Vec<Span>) -> ExportTraceServiceRequest {
+pub(crate) fn spans(v: Vec<Span>) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: resource("bad"),

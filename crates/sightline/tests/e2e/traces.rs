@@ -525,3 +525,50 @@ async fn two_workspaces_with_the_same_trace_ids_each_see_only_their_own() {
         );
     }
 }
+
+/// Spans past `--head-max-span-bytes` start a flush by themselves (the
+/// interval is 15 minutes and nothing else is written): the span is then
+/// in the archive, and still read by id.
+#[tokio::test(flavor = "multi_thread")]
+async fn spans_past_the_head_span_bytes_are_flushed() {
+    use prost::Message;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = Server::start(dir.path(), &["--head-max-span-bytes", "1"]);
+    let a = srv.tenant("spanflush");
+    let body = crate::otlp_refusals::spans(vec![crate::otlp_refusals::span(0x2a, "flushed")]);
+    let st = reqwest::Client::new()
+        .post(format!("{}/v1/traces", srv.url))
+        .bearer_auth(&a.ingest)
+        .header("Content-Type", "application/x-protobuf")
+        .body(body.encode_to_vec())
+        .send()
+        .await
+        .expect("post")
+        .status();
+    assert_eq!(st, 200);
+    let traces = dir.path().join("archive/tenant=spanflush/signal=traces");
+    let archived = || {
+        std::fs::read_dir(&traces)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|d| {
+                std::fs::read_dir(d.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|f| f.path().extension().is_some_and(|x| x == "parquet"))
+            })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !archived() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no span flush within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let id = "2a".repeat(16);
+    let (st, v) = get(&srv.url, &a.report, &[], &format!("/api/traces/{id}")).await;
+    assert_eq!(st, 200, "{v}");
+}
