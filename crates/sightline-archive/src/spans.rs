@@ -161,7 +161,7 @@ impl Archive {
                     status_code: status.value(i),
                     service_name: service.value(i).to_string(),
                     attributes: parse_labels(attrs.value(i))?,
-                    resource: parse_labels(resource.value(i))?,
+                    resource: parse_labels(resource.value(i))?.into(),
                     otlp: otlp.value(i).to_vec(),
                 };
                 if sel.admits(&s) {
@@ -280,7 +280,8 @@ mod tests {
             service_name: "checkout".into(),
             attributes: Labels::from_pairs([("http.route", "/cart")]).expect("labels"),
             resource: Labels::from_pairs([("application", app), ("service.name", "checkout")])
-                .expect("labels"),
+                .expect("labels")
+                .into(),
             otlp: vec![id, 1, 2, 3],
         }
     }

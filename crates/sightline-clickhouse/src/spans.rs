@@ -83,7 +83,7 @@ impl SpanOut {
             status_code,
             service_name: self.service_name,
             attributes: labels_of(&self.span_attributes, "span attributes")?,
-            resource: labels_of(&self.resource_attributes, "resource attributes")?,
+            resource: labels_of(&self.resource_attributes, "resource attributes")?.into(),
             otlp: self.otlp,
         })
     }

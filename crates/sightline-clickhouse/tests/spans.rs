@@ -28,7 +28,7 @@ fn span(trace: u8, id: u8, start: i64, end: i64, app: &str) -> StoredSpan {
         status_code: i32::from(id % 3),
         service_name: "checkout".into(),
         attributes: l(&[("http.route", "/cart"), ("http.status_code", "200")]),
-        resource: l(&[("application", app), ("service.name", "checkout")]),
+        resource: l(&[("application", app), ("service.name", "checkout")]).into(),
         // Bytes that are not UTF-8 survive the String column.
         otlp: vec![id, 0xff, 0x00, 0xfe, 0x80],
     }

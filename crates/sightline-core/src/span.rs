@@ -7,6 +7,8 @@
 //! the span alone), so that a trace read back is exactly what was sent:
 //! typed attribute values, events, links, dropped counts and all.
 
+use std::sync::Arc;
+
 use crate::Labels;
 
 /// One stored span.
@@ -28,8 +30,9 @@ pub struct StoredSpan {
     pub service_name: String,
     /// The span's attributes as text, by their OTLP keys.
     pub attributes: Labels,
-    /// The resource's attributes as text, by their OTLP keys.
-    pub resource: Labels,
+    /// The resource's attributes as text, by their OTLP keys (shared by
+    /// the spans of one resource).
+    pub resource: Arc<Labels>,
     /// The span with its resource and scope, as an OTLP `ResourceSpans`.
     pub otlp: Vec<u8>,
 }

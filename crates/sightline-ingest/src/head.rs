@@ -186,7 +186,7 @@ impl HeadData {
         self.log_bytes += tl.apply(batch);
     }
 
-    fn apply_spans(&mut self, batch: &SpanBatch) {
+    fn apply_spans(&mut self, batch: SpanBatch) {
         let ts = self.spans.entry(batch.tenant.clone()).or_default();
         self.span_bytes += ts.apply(batch);
     }
@@ -268,12 +268,19 @@ impl Head {
 
     /// Applies a decoded WAL record of any kind. Called by the WAL writer
     /// and by replay only.
-    pub fn apply_record(&self, record: &Record) {
+    /// Spans move into the head whole (no copy).
+    pub fn apply_record(&self, record: Record) {
         match record {
-            Record::Metrics(b) => self.apply(b),
-            Record::Logs(b) => self.inner.write().active.apply_logs(b),
+            Record::Metrics(b) => self.apply(&b),
+            Record::Logs(b) => self.apply_logs(&b),
             Record::Spans(b) => self.inner.write().active.apply_spans(b),
         }
+    }
+
+    /// Applies log streams (the WAL writer keeps the batch for the live
+    /// tails).
+    pub fn apply_logs(&self, batch: &LogBatch) {
+        self.inner.write().active.apply_logs(batch);
     }
 
     /// Number of samples in the active part.

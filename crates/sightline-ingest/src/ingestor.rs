@@ -101,7 +101,7 @@ impl Ingestor {
                         Record::Logs(b) => stats.log_entries += b.entry_count(),
                         Record::Spans(b) => stats.spans += b.spans.len(),
                     }
-                    head.apply_record(&r);
+                    head.apply_record(r);
                 }
                 Err(e) => {
                     stats.bad_entries += 1;
@@ -333,11 +333,18 @@ fn writer_loop(
             match res {
                 Ok(()) => {
                     for (record, ack, size) in group.drain(..) {
-                        head.apply_record(&record);
-                        pending.fetch_sub(size, Ordering::SeqCst);
-                        let _ = ack.send(Ok(()));
-                        if let Record::Logs(batch) = record {
-                            taps.publish(batch);
+                        match record {
+                            Record::Logs(batch) => {
+                                head.apply_logs(&batch);
+                                pending.fetch_sub(size, Ordering::SeqCst);
+                                let _ = ack.send(Ok(()));
+                                taps.publish(batch);
+                            }
+                            other => {
+                                head.apply_record(other);
+                                pending.fetch_sub(size, Ordering::SeqCst);
+                                let _ = ack.send(Ok(()));
+                            }
                         }
                     }
                 }

@@ -16,13 +16,14 @@ pub struct TenantSpans {
 
 impl TenantSpans {
     /// Adds a batch's spans; returns the bytes added.
-    pub(crate) fn apply(&mut self, batch: &SpanBatch) -> usize {
+    pub(crate) fn apply(&mut self, batch: SpanBatch) -> usize {
         let mut bytes = 0;
-        for s in &batch.spans {
+        self.spans.reserve(batch.spans.len());
+        for s in batch.spans {
             let id = self.spans.len() as u32;
             self.by_trace.entry(s.trace_id).or_default().push(id);
             bytes += s.size();
-            self.spans.push(s.clone());
+            self.spans.push(s);
         }
         bytes
     }

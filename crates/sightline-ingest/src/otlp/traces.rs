@@ -6,13 +6,16 @@
 //! links), then kept both as fields and as its own OTLP `ResourceSpans`
 //! (`sightline_core::span`).
 
+use std::sync::Arc;
+
 use prost::Message;
+use prost::encoding::{self, WireType};
 use sightline_core::span::StoredSpan;
 use sightline_core::{Label, Labels, TenantId};
 
 use super::proto::collector::trace::v1::ExportTraceServiceRequest;
 use super::proto::common::v1::{AnyValue, KeyValue, any_value};
-use super::proto::trace::v1::{ResourceSpans, ScopeSpans};
+use super::proto::trace::v1::{ResourceSpans, Span};
 use super::{attribute, value_string};
 use crate::error::IngestError;
 pub use crate::record::SpanBatch;
@@ -110,6 +113,31 @@ fn fields(one: &ResourceSpans, otlp: Vec<u8>) -> Result<StoredSpan, String> {
         .first()
         .and_then(|ss| ss.spans.first())
         .ok_or("no span")?;
+    let shared = Shared::of(resource);
+    span_fields(span, &shared, otlp)
+}
+
+/// What every span of one resource shares: its attributes as text and its
+/// service.
+struct Shared {
+    resource: Arc<Labels>,
+    service_name: String,
+}
+
+impl Shared {
+    fn of(resource: &[KeyValue]) -> Self {
+        Shared {
+            resource: Arc::new(text(resource)),
+            service_name: attribute(resource, "service.name")
+                .map(|v| value_string(Some(v)))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The fields of `span`, of the resource `shared` describes, whose
+/// `ResourceSpans` encoding is `otlp`.
+fn span_fields(span: &Span, shared: &Shared, otlp: Vec<u8>) -> Result<StoredSpan, String> {
     let (Some(trace_id), Some(span_id)) = (id::<16>(&span.trace_id), id::<8>(&span.span_id)) else {
         return Err(format!(
             "span {:?}: ids of 16 and 8 bytes, not all zero",
@@ -131,13 +159,44 @@ fn fields(one: &ResourceSpans, otlp: Vec<u8>) -> Result<StoredSpan, String> {
         start_ns,
         end_ns,
         status_code: span.status.as_ref().map_or(0, |s| s.code),
-        service_name: attribute(resource, "service.name")
-            .map(|v| value_string(Some(v)))
-            .unwrap_or_default(),
+        service_name: shared.service_name.clone(),
         attributes: text(&span.attributes),
-        resource: text(resource),
+        resource: Arc::clone(&shared.resource),
         otlp,
     })
+}
+
+/// Appends a length-delimited field `tag` holding `bytes`.
+fn put_field(tag: u32, bytes: &[u8], out: &mut Vec<u8>) {
+    encoding::encode_key(tag, WireType::LengthDelimited, out);
+    encoding::encode_varint(bytes.len() as u64, out);
+    out.extend_from_slice(bytes);
+}
+
+/// A `ResourceSpans` of `span` alone, with its resource and scope, from
+/// their encodings (each encoded once per request, not once per span):
+/// the bytes `ResourceSpans::encode_to_vec` writes for the same message.
+fn one_span(
+    resource: &[u8],
+    scope: &[u8],
+    span: &Span,
+    scope_schema: &str,
+    resource_schema: &str,
+) -> Vec<u8> {
+    let span_len = span.encoded_len();
+    let mut inner = Vec::with_capacity(scope.len() + span_len + scope_schema.len() + 16);
+    put_field(1, scope, &mut inner);
+    encoding::message::encode(2, span, &mut inner);
+    if !scope_schema.is_empty() {
+        put_field(3, scope_schema.as_bytes(), &mut inner);
+    }
+    let mut out = Vec::with_capacity(resource.len() + inner.len() + resource_schema.len() + 16);
+    put_field(1, resource, &mut out);
+    put_field(2, &inner, &mut out);
+    if !resource_schema.is_empty() {
+        put_field(3, resource_schema.as_bytes(), &mut out);
+    }
+    out
 }
 
 /// Translates one request for `tenant`; a malformed request
@@ -162,9 +221,12 @@ pub fn translate(
             });
         }
         redact(&mut resource.attributes, policy);
+        let shared = Shared::of(&resource.attributes);
+        let resource_bytes = resource.encode_to_vec();
         for ss in rs.scope_spans {
             let mut scope = ss.scope.unwrap_or_default();
             redact(&mut scope.attributes, policy);
+            let scope_bytes = scope.encode_to_vec();
             for mut span in ss.spans {
                 redact(&mut span.attributes, policy);
                 for e in &mut span.events {
@@ -173,16 +235,14 @@ pub fn translate(
                 for l in &mut span.links {
                     redact(&mut l.attributes, policy);
                 }
-                let one = ResourceSpans {
-                    resource: Some(resource.clone()),
-                    scope_spans: vec![ScopeSpans {
-                        scope: Some(scope.clone()),
-                        spans: vec![span],
-                        schema_url: ss.schema_url.clone(),
-                    }],
-                    schema_url: rs.schema_url.clone(),
-                };
-                spans.push(fields(&one, one.encode_to_vec()).map_err(IngestError::BadInput)?);
+                let otlp = one_span(
+                    &resource_bytes,
+                    &scope_bytes,
+                    &span,
+                    &ss.schema_url,
+                    &rs.schema_url,
+                );
+                spans.push(span_fields(&span, &shared, otlp).map_err(IngestError::BadInput)?);
             }
         }
     }
@@ -196,7 +256,7 @@ pub fn translate(
 mod tests {
     use super::super::proto::common::v1::{ArrayValue, KeyValueList};
     use super::super::proto::resource::v1::Resource;
-    use super::super::proto::trace::v1::{Span, Status, span};
+    use super::super::proto::trace::v1::{ScopeSpans, Span, Status, span};
     use super::*;
 
     fn kv(k: &str, v: &str) -> KeyValue {
@@ -329,7 +389,7 @@ mod tests {
         let replayed = crate::record::Record::decode(&wal).expect("decodes");
         assert_eq!(replayed, crate::record::Record::Spans(batch.clone()));
         let head = crate::head::Head::new();
-        head.apply_record(&replayed);
+        head.apply_record(replayed);
         assert_eq!(
             head.select_spans(&tenant, Some(&[1; 16]), 0, i64::MAX)
                 .len(),
@@ -359,5 +419,37 @@ mod tests {
             super::super::attribute(&res.attributes, "application").map(|v| value_string(Some(v))),
             Some("shop".into())
         );
+    }
+
+    #[test]
+    fn one_span_is_the_encoding_of_its_resource_spans() {
+        let resource = Resource {
+            attributes: vec![kv("service.name", "checkout")],
+            ..Default::default()
+        };
+        let scope = super::super::proto::common::v1::InstrumentationScope {
+            name: "lib".into(),
+            ..Default::default()
+        };
+        for (scope_schema, resource_schema) in [("", ""), ("s1", ""), ("", "r1"), ("s1", "r1")] {
+            let s = span("root", 1, 2, None);
+            let whole = ResourceSpans {
+                resource: Some(resource.clone()),
+                scope_spans: vec![ScopeSpans {
+                    scope: Some(scope.clone()),
+                    spans: vec![s.clone()],
+                    schema_url: scope_schema.into(),
+                }],
+                schema_url: resource_schema.into(),
+            };
+            let framed = one_span(
+                &resource.encode_to_vec(),
+                &scope.encode_to_vec(),
+                &s,
+                scope_schema,
+                resource_schema,
+            );
+            assert_eq!(framed, whole.encode_to_vec(), "{scope_schema:?} {resource_schema:?}");
+        }
     }
 }
