@@ -56,28 +56,37 @@ const BYTES_PER_BATCH: usize = 256 << 20;
 impl Archive {
     /// Writes one tenant's spans as Parquet, one file per UTC day of their
     /// start, named `<file_stem>.parquet` (a retried flush overwrites its
-    /// own earlier attempt). Returns the spans written.
-    pub async fn write_spans(
+    /// own earlier attempt). Returns the spans written. The spans are read
+    /// where they are (a frozen head part holds them), not copied.
+    pub async fn write_spans<S>(
         &self,
         tenant: &TenantId,
-        spans: &[StoredSpan],
+        spans: S,
         file_stem: &str,
-    ) -> Result<usize, ArchiveError> {
-        let mut by_day: BTreeMap<i64, Vec<StoredSpan>> = BTreeMap::new();
-        for s in spans {
+    ) -> Result<usize, ArchiveError>
+    where
+        S: AsRef<[StoredSpan]> + Send + Sync + 'static,
+    {
+        let spans = Arc::new(spans);
+        let mut by_day: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+        for (i, s) in spans.as_ref().as_ref().iter().enumerate() {
             by_day
                 .entry(s.start_ns.div_euclid(DAY_NS))
                 .or_default()
-                .push(s.clone());
+                .push(i as u32);
         }
         let mut written = 0;
-        for (day, mut spans) in by_day {
-            spans.sort_by_key(|s| s.start_ns);
+        for (day, mut order) in by_day {
             let date = sightline_core::time::utc_date(day.saturating_mul(86_400_000));
             let t = tenant.clone();
-            let (buf, n) = tokio::task::spawn_blocking(move || encode(&t, &spans))
-                .await
-                .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;
+            let all = Arc::clone(&spans);
+            let (buf, n) = tokio::task::spawn_blocking(move || {
+                let all = all.as_ref().as_ref();
+                order.sort_by_key(|&i| all[i as usize].start_ns);
+                encode(&t, order.iter().map(|&i| &all[i as usize]))
+            })
+            .await
+            .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;
             let path = ObjPath::from(format!(
                 "{}/date={date}/{file_stem}.parquet",
                 Self::signal_prefix(tenant, Signal::Traces)
@@ -176,7 +185,10 @@ impl Archive {
 
 /// One day's spans of a tenant as a Parquet file; returns it and its row
 /// count.
-fn encode(tenant: &TenantId, spans: &[StoredSpan]) -> Result<(Vec<u8>, usize), ArchiveError> {
+fn encode<'a>(
+    tenant: &TenantId,
+    spans: impl Iterator<Item = &'a StoredSpan>,
+) -> Result<(Vec<u8>, usize), ArchiveError> {
     let mut buf = Vec::new();
     let mut w = HourlyWriter::<Rows>::new(&mut buf, spans_schema(), tenant, None)?;
     for s in spans {
@@ -298,8 +310,8 @@ mod tests {
             span(1, 2, DAY_NS + 1, DAY_NS + 5, "shop"),
             span(2, 3, 2 * DAY_NS, 2 * DAY_NS + 1, "billing"),
         ];
-        assert_eq!(ar.write_spans(&a, &xs, "p1").await.expect("write"), 3);
-        ar.write_spans(&b, &[span(1, 9, DAY_NS + 1, DAY_NS + 2, "shop")], "p1")
+        assert_eq!(ar.write_spans(&a, xs.clone(), "p1").await.expect("write"), 3);
+        ar.write_spans(&b, vec![span(1, 9, DAY_NS + 1, DAY_NS + 2, "shop")], "p1")
             .await
             .expect("write");
         assert!(

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sightline_clickhouse::{ClickHouse, SeriesBatch};
-use sightline_ingest::Frozen;
+use sightline_core::span::StoredSpan;
+use sightline_core::TenantId;
+use sightline_ingest::{Frozen, HeadData};
 
 use crate::{Engine, EngineError};
 
@@ -147,8 +149,12 @@ impl Engine {
         }
         metrics::counter!("sightline_archive_flushed_log_entries_total").increment(entries as u64);
         let mut spans = 0;
-        for (tenant, ts) in frozen.data.span_tenants() {
-            spans += self.archive.write_spans(tenant, ts.spans(), &stem).await?;
+        for tenant in frozen.data.span_tenants().map(|(t, _)| t) {
+            let part = PartSpans {
+                data: Arc::clone(&frozen.data),
+                tenant: tenant.clone(),
+            };
+            spans += self.archive.write_spans(tenant, part, &stem).await?;
         }
         metrics::counter!("sightline_archive_flushed_spans_total").increment(spans as u64);
         Ok(rows + entries + spans)
@@ -342,5 +348,18 @@ impl Engine {
                 last = Instant::now();
             }
         }
+    }
+}
+
+/// One tenant's spans of a frozen head part, read in place by the archive
+/// writer's encoding thread.
+struct PartSpans {
+    data: Arc<HeadData>,
+    tenant: TenantId,
+}
+
+impl AsRef<[StoredSpan]> for PartSpans {
+    fn as_ref(&self) -> &[StoredSpan] {
+        self.data.spans_of(&self.tenant)
     }
 }

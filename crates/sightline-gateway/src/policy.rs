@@ -54,12 +54,13 @@ pub fn sensitive_keys(extra: &[String]) -> Vec<String> {
 /// ends in one after a `_`, `.` or `-` (`db_password`, `http.cookie`),
 /// ignoring case.
 pub fn is_sensitive(key: &str, keys: &[String]) -> bool {
-    let k = key.to_ascii_lowercase();
+    // `keys` are lowercase; the key is compared without copying it.
+    let k = key.as_bytes();
     keys.iter().any(|s| {
-        k == *s
-            || (k.len() > s.len()
-                && k.ends_with(s.as_str())
-                && matches!(k.as_bytes()[k.len() - s.len() - 1], b'_' | b'.' | b'-'))
+        let s = s.as_bytes();
+        k.len() >= s.len()
+            && k[k.len() - s.len()..].eq_ignore_ascii_case(s)
+            && (k.len() == s.len() || matches!(k[k.len() - s.len() - 1], b'_' | b'.' | b'-'))
     })
 }
 
@@ -278,6 +279,18 @@ mod tests {
         assert_eq!(l.get("tokens_total"), Some("3"), "not a sensitive key");
         assert_eq!(l.get("job"), Some("api"));
         assert_eq!(l.get("__name__"), Some("up"));
+    }
+
+    #[test]
+    fn sensitive_keys_match_whole_or_after_a_separator_in_any_case() {
+        let keys = sensitive_keys(&[]);
+        for k in ["password", "PASSWORD", "db_password", "http.Cookie", "x-Auth-Token", "token"] {
+            assert!(is_sensitive(k, &keys), "{k}");
+        }
+        for k in ["passwordless", "dbpassword", "tokens", "tokens_total", "", "ß_token_x", "Ωtoken"] {
+            assert!(!is_sensitive(k, &keys), "{k}");
+        }
+        assert!(is_sensitive("ß_token", &keys), "a separator after non-ASCII");
     }
 
     #[test]

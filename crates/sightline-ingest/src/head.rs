@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
+use sightline_core::span::StoredSpan;
 use sightline_core::{
     Labels, LogStream, MatchOp, Matcher, Sample, Signal, TenantId, matches_all, merge_log_streams,
     sort_dedup, time_window,
@@ -174,6 +175,11 @@ impl HeadData {
     /// Every tenant's spans in this part.
     pub fn span_tenants(&self) -> impl Iterator<Item = (&TenantId, &TenantSpans)> {
         self.spans.iter()
+    }
+
+    /// One tenant's spans in this part (none when it wrote none).
+    pub fn spans_of(&self, tenant: &TenantId) -> &[StoredSpan] {
+        self.spans.get(tenant).map_or(&[], TenantSpans::spans)
     }
 
     /// Bytes of encoded spans in this part.

@@ -88,6 +88,13 @@ enum Command {
     },
 }
 
+/// Ingest allocates and frees many small buffers per record on every
+/// worker thread; mimalloc serves them from thread-local pages, where the
+/// system allocator spent a fifth of the OTLP ingest profile
+/// (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()

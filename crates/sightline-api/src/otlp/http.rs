@@ -77,6 +77,48 @@ fn encoding_of(headers: &HeaderMap) -> Result<(Encoding, bool), (Encoding, Refus
     }
 }
 
+/// Past the body limit, up to this many more bytes are read and dropped
+/// before the 413 is sent: a sender that writes its whole body before it
+/// reads the answer (most HTTP clients) then gets the answer, where an
+/// early close would reset its connection. Bodies announced larger than
+/// the limit and this are answered at once.
+const DRAIN_BYTES: usize = 4 << 20;
+
+/// The body, if it holds at most `limit` bytes; else a `TooLarge` refusal,
+/// once the rest of a body slightly too large is drained.
+async fn read_within(
+    headers: &HeaderMap,
+    mut body: axum::body::Body,
+    limit: usize,
+) -> Result<bytes::Bytes, Refusal> {
+    use axum::body::HttpBody;
+    let too_large = || Refusal::TooLarge(format!("request body larger than {limit} bytes"));
+    let announced = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > (limit + DRAIN_BYTES) as u64) {
+        return Err(too_large());
+    }
+    let mut buf = bytes::BytesMut::with_capacity(announced.map_or(0, |n| n as usize).min(limit));
+    let mut seen = 0usize;
+    while let Some(frame) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|e| Refusal::BadData(format!("reading the request body: {e}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        seen = seen.saturating_add(data.len());
+        if seen > limit + DRAIN_BYTES {
+            return Err(too_large());
+        }
+        if seen <= limit {
+            buf.extend_from_slice(&data);
+        }
+    }
+    if seen > limit {
+        return Err(too_large());
+    }
+    Ok(buf.freeze())
+}
+
 /// Reads the body within the body limit (past it: 413 as OTLP/HTTP
 /// answers), then inflates and decodes it on a blocking thread (CPU work,
 /// up to the decompressed limit); the request, its encoding and its size.
@@ -89,12 +131,7 @@ async fn decode<T: Send + 'static>(
 ) -> Result<(Encoding, T, usize), (Encoding, Refusal)> {
     let (enc, gzip) = encoding_of(headers)?;
     let limit = s.cfg.max_body_bytes;
-    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        (
-            enc,
-            Refusal::TooLarge(format!("request body larger than {limit} bytes")),
-        )
-    })?;
+    let body = read_within(headers, body, limit).await.map_err(|r| (enc, r))?;
     let max = s.cfg.decode.max_decompressed_bytes;
     let done = tokio::task::spawn_blocking(move || {
         let raw = if gzip {
@@ -400,4 +437,38 @@ fn refuse(s: &AppState, scope: &Scope, signal: Signal, enc: Encoding, r: Refusal
         Err(_) => r,
     };
     failure(enc, r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_gateway::RefusalKind;
+
+    fn with_length(n: usize) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(axum::http::header::CONTENT_LENGTH, n.into());
+        h
+    }
+
+    #[tokio::test]
+    async fn bodies_within_the_limit_are_read_whole_and_others_refused() {
+        let body = |n: usize| axum::body::Body::from(vec![7u8; n]);
+        let got = read_within(&HeaderMap::new(), body(10), 10).await.expect("at the limit");
+        assert_eq!(got.len(), 10);
+        // Past the limit, drained (announced or not), then refused.
+        for h in [HeaderMap::new(), with_length(11)] {
+            let r = read_within(&h, body(11), 10).await.expect_err("past the limit");
+            assert_eq!(r.kind(), RefusalKind::TooLarge);
+            assert!(r.to_string().contains("larger than 10 bytes"), "{r}");
+        }
+        // Far past it: refused on its announced length, unread.
+        let r = read_within(&with_length(DRAIN_BYTES + 11), body(0), 10)
+            .await
+            .expect_err("announced past the drain");
+        assert_eq!(r.kind(), RefusalKind::TooLarge);
+        let r = read_within(&HeaderMap::new(), body(DRAIN_BYTES + 11), 10)
+            .await
+            .expect_err("sent past the drain");
+        assert_eq!(r.kind(), RefusalKind::TooLarge);
+    }
 }

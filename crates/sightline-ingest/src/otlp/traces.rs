@@ -173,9 +173,15 @@ fn put_field(tag: u32, bytes: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(bytes);
 }
 
+/// The encoded length of a length-delimited field `tag` of `len` bytes.
+fn field_len(tag: u32, len: usize) -> usize {
+    encoding::key_len(tag) + encoding::encoded_len_varint(len as u64) + len
+}
+
 /// A `ResourceSpans` of `span` alone, with its resource and scope, from
 /// their encodings (each encoded once per request, not once per span):
-/// the bytes `ResourceSpans::encode_to_vec` writes for the same message.
+/// the bytes `ResourceSpans::encode_to_vec` writes for the same message,
+/// written into one buffer of the exact size.
 fn one_span(
     resource: &[u8],
     scope: &[u8],
@@ -184,18 +190,24 @@ fn one_span(
     resource_schema: &str,
 ) -> Vec<u8> {
     let span_len = span.encoded_len();
-    let mut inner = Vec::with_capacity(scope.len() + span_len + scope_schema.len() + 16);
-    put_field(1, scope, &mut inner);
-    encoding::message::encode(2, span, &mut inner);
-    if !scope_schema.is_empty() {
-        put_field(3, scope_schema.as_bytes(), &mut inner);
-    }
-    let mut out = Vec::with_capacity(resource.len() + inner.len() + resource_schema.len() + 16);
+    let optional = |tag, s: &str| if s.is_empty() { 0 } else { field_len(tag, s.len()) };
+    let inner = field_len(1, scope.len()) + field_len(2, span_len) + optional(3, scope_schema);
+    let total = field_len(1, resource.len()) + field_len(2, inner) + optional(3, resource_schema);
+    let mut out = Vec::with_capacity(total);
     put_field(1, resource, &mut out);
-    put_field(2, &inner, &mut out);
+    encoding::encode_key(2, WireType::LengthDelimited, &mut out);
+    encoding::encode_varint(inner as u64, &mut out);
+    put_field(1, scope, &mut out);
+    encoding::encode_key(2, WireType::LengthDelimited, &mut out);
+    encoding::encode_varint(span_len as u64, &mut out);
+    span.encode_raw(&mut out);
+    if !scope_schema.is_empty() {
+        put_field(3, scope_schema.as_bytes(), &mut out);
+    }
     if !resource_schema.is_empty() {
         put_field(3, resource_schema.as_bytes(), &mut out);
     }
+    debug_assert_eq!(out.len(), total);
     out
 }
 
@@ -207,7 +219,13 @@ pub fn translate(
     policy: &SpanPolicy<'_>,
 ) -> Result<SpanBatch, IngestError> {
     super::validate::traces(&req)?;
-    let mut spans = Vec::new();
+    let count = req
+        .resource_spans
+        .iter()
+        .flat_map(|rs| &rs.scope_spans)
+        .map(|ss| ss.spans.len())
+        .sum();
+    let mut spans = Vec::with_capacity(count);
     for rs in req.resource_spans {
         let mut resource = rs.resource.unwrap_or_default();
         for (k, v) in policy.scope {
