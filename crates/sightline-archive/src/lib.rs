@@ -12,11 +12,15 @@
 //!   values, times, dates) reach SQL only as bound parameters; the
 //!   statements match the metric name (row groups prune by it and by time),
 //!   and every matcher is applied again in Rust on the decoded label sets;
-//! - files are written whole (object_store `put`), so a crash leaves either a
-//!   complete file or none.
+//! - a reader sees only the files a day's manifest lists (`manifest.rs`,
+//!   read through `visible.rs`); a file is listed only once it is complete
+//!   and durable, so a crash leaves either a listed complete file or
+//!   nothing visible.
 //!
 //! Modules: `store.rs` (the `Archive` handle, the object store, tenant
-//! prefixes and dates, JSON metadata), `schema.rs` (the metrics schema and
+//! prefixes and dates, JSON metadata), `manifest.rs` (day manifests and
+//! the commit of a file), `visible.rs` (the read-only view of listed
+//! files), `schema.rs` (the metrics schema and
 //! row layout), `write.rs` (Parquet encoding, one file per day, fsync),
 //! `read.rs` (`select` and `series` through DataFusion, and the archive's
 //! [`sightline_plan::StorageTier`] implementation, metrics and logs),
@@ -25,12 +29,17 @@
 
 mod error;
 mod logs;
+mod manifest;
 mod read;
 mod schema;
 mod spans;
 mod store;
+mod verify;
+mod visible;
 mod write;
 
 pub use error::ArchiveError;
+pub use manifest::{DayManifest, FileEntry, SCHEMA_VERSION};
 pub use read::ArchivedSeries;
 pub use store::Archive;
+pub use verify::{DayListing, Problem, Report};

@@ -13,8 +13,6 @@ use arrow::array::{
     UInt64Array,
 };
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
-use object_store::path::Path as ObjPath;
-use object_store::{ObjectStoreExt, PutPayload};
 use sightline_core::time::DAY_NS;
 use sightline_core::{Direction, Labels, LogEntry, LogStream, Signal, TenantId, matches_all};
 use sightline_plan::{LogSelection, Selection};
@@ -25,6 +23,7 @@ use crate::schema::{
     HourlyWriter, ROWS_PER_BATCH, RowBatch, dictionary_col, encode_labels, parse_labels,
     tenant_column,
 };
+use crate::manifest::FileFacts;
 use crate::{Archive, ArchiveError};
 
 /// The log rows' columns, as `sightline-sql`'s DataFusion dialect names
@@ -85,16 +84,19 @@ impl Archive {
         for (day, streams) in by_day {
             let date = sightline_core::time::utc_date(day.saturating_mul(86_400_000));
             let (schema, t) = (logs_schema(), tenant.clone());
+            let first = streams.iter().filter_map(|s| s.entries.first()).map(|e| e.ts_ns).min();
+            let last = streams.iter().filter_map(|s| s.entries.last()).map(|e| e.ts_ns).max();
             let (buf, n) = tokio::task::spawn_blocking(move || encode(schema, &t, streams))
                 .await
                 .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;
-            let path = ObjPath::from(format!(
-                "{}/date={date}/{file_stem}.parquet",
-                Self::signal_prefix(tenant, Signal::Logs)
-            ));
-            self.store.put(&path, PutPayload::from(buf)).await?;
-            self.sync(&path).await?;
-            self.add_date(tenant, Signal::Logs, date).await;
+            let facts = FileFacts {
+                rows: n as u64,
+                min_ms: first.unwrap_or(0).div_euclid(1_000_000),
+                max_ms: last.unwrap_or(0).div_euclid(1_000_000),
+            };
+            let name = format!("{file_stem}.parquet");
+            self.commit(tenant, Signal::Logs, &date, &name, buf, facts)
+                .await?;
             written += n;
         }
         Ok(written)

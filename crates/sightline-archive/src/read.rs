@@ -2,13 +2,14 @@
 //! listing table registered on that tenant's directory only, running the
 //! statements `sightline-sql` lowers in its DataFusion dialect.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::DataType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
+use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use sightline_core::{
@@ -20,6 +21,7 @@ use sightline_plan::{
 use sightline_sql::{DataFusionDialect, Param, Statement, metrics};
 
 use crate::schema::{dictionary_col, parse_labels};
+use crate::visible::{READ_URL, Visible};
 use crate::{Archive, ArchiveError};
 
 /// A table of one signal: the listing table registered for a read.
@@ -105,10 +107,32 @@ impl Archive {
         if !dates.iter().any(|d| *d >= d0 && *d <= d1) {
             return Ok(Vec::new());
         }
+        // Only the files the window's manifests list are visible.
+        let mut listed = HashSet::new();
+        for d in dates.iter().filter(|d| **d >= d0 && **d <= d1) {
+            let dir = crate::manifest::day_dir(tenant, table.signal, d);
+            for (name, entry) in self.manifest(tenant, table.signal, d).await?.files {
+                if entry.schema_version > crate::manifest::SCHEMA_VERSION {
+                    return Err(ArchiveError::Corrupt(format!(
+                        "{dir}/{name} has schema version {}, newer than this build's {}",
+                        entry.schema_version,
+                        crate::manifest::SCHEMA_VERSION
+                    )));
+                }
+                listed.insert(object_store::path::Path::from(format!("{dir}/{name}")));
+            }
+        }
+        if listed.is_empty() {
+            return Ok(Vec::new());
+        }
         let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+        let view = ObjectStoreUrl::parse(READ_URL)?;
+        ctx.register_object_store(
+            view.as_ref(),
+            Arc::new(Visible::new(Arc::clone(&self.store), listed)),
+        );
         let url = ListingTableUrl::parse(format!(
-            "file://{}/{}/",
-            self.root,
+            "{READ_URL}/{}/",
             Self::signal_prefix(tenant, table.signal)
         ))?;
         let opts = ListingOptions::new(Arc::new(ParquetFormat::default()))

@@ -13,8 +13,6 @@ use arrow::array::{
     StringBuilder, StringDictionaryBuilder,
 };
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
-use object_store::path::Path as ObjPath;
-use object_store::{ObjectStoreExt, PutPayload};
 use sightline_core::span::{StoredSpan, hex, ids_from_hex};
 use sightline_core::time::DAY_NS;
 use sightline_core::{Signal, TenantId};
@@ -25,6 +23,7 @@ use crate::read::Table;
 use crate::schema::{
     HourlyWriter, ROWS_PER_BATCH, RowBatch, encode_labels, parse_labels, tenant_column,
 };
+use crate::manifest::FileFacts;
 use crate::{Archive, ArchiveError};
 
 /// The span rows' columns (see `sightline_sql::spans::SPAN_COLUMNS`).
@@ -80,20 +79,24 @@ impl Archive {
             let date = sightline_core::time::utc_date(day.saturating_mul(86_400_000));
             let t = tenant.clone();
             let all = Arc::clone(&spans);
-            let (buf, n) = tokio::task::spawn_blocking(move || {
+            let (buf, n, min_ns, max_ns) = tokio::task::spawn_blocking(move || {
                 let all = all.as_ref().as_ref();
                 order.sort_by_key(|&i| all[i as usize].start_ns);
+                let start = |k: Option<&u32>| k.map_or(0, |&i| all[i as usize].start_ns);
+                let (min_ns, max_ns) = (start(order.first()), start(order.last()));
                 encode(&t, order.iter().map(|&i| &all[i as usize]))
+                    .map(|(buf, n)| (buf, n, min_ns, max_ns))
             })
             .await
             .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;
-            let path = ObjPath::from(format!(
-                "{}/date={date}/{file_stem}.parquet",
-                Self::signal_prefix(tenant, Signal::Traces)
-            ));
-            self.store.put(&path, PutPayload::from(buf)).await?;
-            self.sync(&path).await?;
-            self.add_date(tenant, Signal::Traces, date).await;
+            let facts = FileFacts {
+                rows: n as u64,
+                min_ms: min_ns.div_euclid(1_000_000),
+                max_ms: max_ns.div_euclid(1_000_000),
+            };
+            let name = format!("{file_stem}.parquet");
+            self.commit(tenant, Signal::Traces, &date, &name, buf, facts)
+                .await?;
             written += n;
         }
         Ok(written)

@@ -14,6 +14,7 @@ use sightline_core::{Signal, TenantId};
 use tokio::sync::Mutex;
 
 use crate::ArchiveError;
+use crate::manifest::DayManifest;
 use crate::schema::metrics_schema;
 
 /// The metrics archive of all tenants.
@@ -25,12 +26,31 @@ pub struct Archive {
     /// Dates each tenant has files of each signal for, loaded lazily from
     /// a listing.
     pub(crate) dates: Mutex<HashMap<(TenantId, Signal), BTreeSet<String>>>,
+    /// Manifests read or written so far, by tenant, signal and date.
+    pub(crate) manifests: Mutex<HashMap<(TenantId, Signal, String), DayManifest>>,
+    /// Held while a manifest is read, changed and written back.
+    pub(crate) committing: Mutex<()>,
 }
 
 impl Archive {
     /// Opens (creating it if needed) an archive on the local filesystem.
+    /// Days written before manifests existed get one, listing their files.
     pub fn open_local(dir: &Path) -> Result<Self, ArchiveError> {
         std::fs::create_dir_all(dir)?;
+        crate::manifest::adopt_unlisted_days(dir)?;
+        Self::at_local(dir)
+    }
+
+    /// An existing archive on the local filesystem, as it is: nothing is
+    /// created or entered in a manifest (operators' commands read through
+    /// this).
+    pub fn at_local(dir: &Path) -> Result<Self, ArchiveError> {
+        if !dir.is_dir() {
+            return Err(ArchiveError::Corrupt(format!(
+                "no archive at {}: not a directory",
+                dir.display()
+            )));
+        }
         let abs = std::fs::canonicalize(dir)?;
         let root = abs
             .to_str()
@@ -42,12 +62,9 @@ impl Archive {
             root,
             schema: metrics_schema(),
             dates: Mutex::new(HashMap::new()),
+            manifests: Mutex::new(HashMap::new()),
+            committing: Mutex::new(()),
         })
-    }
-
-    /// Where a tenant's metrics live: `tenant=<id>/signal=metrics`.
-    pub(crate) fn tenant_prefix(tenant: &TenantId) -> String {
-        Self::signal_prefix(tenant, Signal::Metrics)
     }
 
     /// Where a tenant's files of `signal` live: `tenant=<id>/signal=<s>`.

@@ -9,13 +9,13 @@ use arrow::array::{
 };
 use arrow::datatypes::{Int32Type, SchemaRef};
 use object_store::path::Path as ObjPath;
-use object_store::{ObjectStoreExt, PutPayload};
 use sightline_core::time::{DAY_MS, utc_date};
-use sightline_core::{Labels, Sample, TenantId};
+use sightline_core::{Labels, Sample, Signal, TenantId};
 
 use crate::schema::{
     HourlyWriter, ROW_GROUP_SPAN_MS, ROWS_PER_BATCH, RowBatch, encode_labels, tenant_column,
 };
+use crate::manifest::FileFacts;
 use crate::{Archive, ArchiveError};
 
 impl Archive {
@@ -56,17 +56,19 @@ impl Archive {
         for (date, day) in by_day {
             // Sorting and compressing are CPU work: off the async workers.
             let (schema, t) = (self.schema.clone(), tenant.clone());
+            let min_ms = day.iter().filter_map(|s| s.samples.first()).map(|x| x.t).min();
+            let max_ms = day.iter().filter_map(|s| s.samples.last()).map(|x| x.t).max();
             let (buf, n) = tokio::task::spawn_blocking(move || encode_parquet(schema, &t, day))
                 .await
                 .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;
-            let path = ObjPath::from(format!(
-                "{}/date={date}/{file_stem}.parquet",
-                Self::tenant_prefix(tenant)
-            ));
-            self.store.put(&path, PutPayload::from(buf)).await?;
-            self.sync(&path).await?;
-            self.add_date(tenant, sightline_core::Signal::Metrics, date)
-                .await;
+            let facts = FileFacts {
+                rows: n as u64,
+                min_ms: min_ms.unwrap_or(0),
+                max_ms: max_ms.unwrap_or(0),
+            };
+            let name = format!("{file_stem}.parquet");
+            self.commit(tenant, Signal::Metrics, &date, &name, buf, facts)
+                .await?;
             rows_written += n;
         }
         Ok(rows_written)

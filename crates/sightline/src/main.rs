@@ -1,7 +1,9 @@
 //! The `sightline` binary: the server (`serve`) and the admin commands that
 //! talk to a running server over its admin API, and `logs query`, which
-//! reads a workspace's logs over the Loki query API.
+//! reads a workspace's logs over the Loki query API, and `archive`, which
+//! reads an archive directory without a server.
 
+mod archive;
 mod client;
 mod config;
 mod logs;
@@ -86,6 +88,12 @@ enum Command {
         #[command(subcommand)]
         cmd: logs::LogsCmd,
     },
+    /// Reads an archive directory directly, no server needed: its listing
+    /// and its integrity.
+    Archive {
+        #[command(subcommand)]
+        cmd: archive::ArchiveCmd,
+    },
 }
 
 /// Ingest allocates and frees many small buffers per record on every
@@ -119,6 +127,7 @@ fn main() -> ExitCode {
             Command::Audit { cmd, conn } => client::audit(cmd, conn).await,
             Command::Token { cmd, conn } => client::token(cmd, conn).await,
             Command::Logs { cmd } => logs::run(cmd).await,
+            Command::Archive { cmd } => archive::run(cmd).await,
         }
     });
     match res {

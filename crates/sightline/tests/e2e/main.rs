@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `sightline` binary as a process, spoken to over
 //! HTTP, with Debian's Prometheus as sender and reference where needed.
 
+mod archive_cli;
 mod bad_input;
 mod cli;
 mod clickhouse;
