@@ -57,6 +57,7 @@ use sightline_ingest::remote_write::DecodeLimits;
 
 pub use auth::Scope;
 pub use error::ApiError;
+pub use prom::QueryData;
 
 /// API settings.
 #[derive(Debug, Clone)]

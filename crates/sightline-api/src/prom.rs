@@ -67,7 +67,9 @@ impl Serialize for LabelMap<'_> {
     }
 }
 
-pub(crate) struct QueryData<'a>(pub(crate) &'a Value);
+/// A query's answer as Prometheus's `data` object: `resultType` and
+/// `result`.
+pub struct QueryData<'a>(pub &'a Value);
 
 impl Serialize for QueryData<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

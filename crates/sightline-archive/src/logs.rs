@@ -18,12 +18,12 @@ use sightline_core::{Direction, Labels, LogEntry, LogStream, Signal, TenantId, m
 use sightline_plan::{LogSelection, Selection};
 use sightline_sql::{DataFusionDialect, logs};
 
+use crate::manifest::FileFacts;
 use crate::read::{Table, label_sets};
 use crate::schema::{
     HourlyWriter, ROWS_PER_BATCH, RowBatch, dictionary_col, encode_labels, parse_labels,
     tenant_column,
 };
-use crate::manifest::FileFacts;
 use crate::{Archive, ArchiveError};
 
 /// The log rows' columns, as `sightline-sql`'s DataFusion dialect names
@@ -84,8 +84,16 @@ impl Archive {
         for (day, streams) in by_day {
             let date = sightline_core::time::utc_date(day.saturating_mul(86_400_000));
             let (schema, t) = (logs_schema(), tenant.clone());
-            let first = streams.iter().filter_map(|s| s.entries.first()).map(|e| e.ts_ns).min();
-            let last = streams.iter().filter_map(|s| s.entries.last()).map(|e| e.ts_ns).max();
+            let first = streams
+                .iter()
+                .filter_map(|s| s.entries.first())
+                .map(|e| e.ts_ns)
+                .min();
+            let last = streams
+                .iter()
+                .filter_map(|s| s.entries.last())
+                .map(|e| e.ts_ns)
+                .max();
             let (buf, n) = tokio::task::spawn_blocking(move || encode(schema, &t, streams))
                 .await
                 .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;

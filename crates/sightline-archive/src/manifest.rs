@@ -219,7 +219,11 @@ pub(crate) fn subdirs(dir: &Path, prefix: &str) -> std::io::Result<Vec<std::path
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir)? {
         let e = e?;
-        if e.file_type()?.is_dir() && e.file_name().to_str().is_some_and(|n| n.starts_with(prefix)) {
+        if e.file_type()?.is_dir()
+            && e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(prefix))
+        {
             out.push(e.path());
         }
     }
@@ -239,7 +243,13 @@ mod tests {
 
     async fn write(ar: &Archive, tenant: &TenantId, stem: &str, t: i64) {
         let l = Labels::from_pairs([("__name__", "up"), ("job", stem)]).expect("labels");
-        let xs = [Sample { t, v: 1.0 }, Sample { t: t + 15_000, v: 2.0 }];
+        let xs = [
+            Sample { t, v: 1.0 },
+            Sample {
+                t: t + 15_000,
+                v: 2.0,
+            },
+        ];
         ar.write_metrics(tenant, [(&l, &xs[..])].into_iter(), stem)
             .await
             .expect("write");
@@ -256,7 +266,10 @@ mod tests {
         let t = 3 * DAY_MS + 1000;
         write(&ar, &a, "p1", t).await;
         let date = sightline_core::time::utc_date(t);
-        let m = ar.manifest(&a, Signal::Metrics, &date).await.expect("manifest");
+        let m = ar
+            .manifest(&a, Signal::Metrics, &date)
+            .await
+            .expect("manifest");
         let e = &m.files["p1.parquet"];
         let day = dir.path().join(day_dir(&a, Signal::Metrics, &date));
         let bytes = std::fs::read(day.join("p1.parquet")).expect("file");
@@ -265,7 +278,8 @@ mod tests {
         assert_eq!(e.sha256, sha256_hex(&bytes));
         assert_eq!(e.schema_version, SCHEMA_VERSION);
         let on_disk: DayManifest =
-            serde_json::from_slice(&std::fs::read(day.join(MANIFEST)).expect("read")).expect("json");
+            serde_json::from_slice(&std::fs::read(day.join(MANIFEST)).expect("read"))
+                .expect("json");
         assert_eq!(on_disk, m);
 
         // Files nobody committed, beside the listed one: another series'
@@ -273,7 +287,10 @@ mod tests {
         let other_dir = tempfile::tempdir().expect("tempdir");
         let other = Archive::open_local(other_dir.path()).expect("open");
         write(&other, &a, "stray", t).await;
-        let stray = other_dir.path().join(day_dir(&a, Signal::Metrics, &date)).join("stray.parquet");
+        let stray = other_dir
+            .path()
+            .join(day_dir(&a, Signal::Metrics, &date))
+            .join("stray.parquet");
         std::fs::copy(&stray, day.join("stray.parquet")).expect("stray");
         std::fs::copy(&stray, day.join("p2.parquet.partial")).expect("staged");
         let got = ar.select(&a, &up(), 0, 5 * DAY_MS).await.expect("select");
@@ -282,10 +299,23 @@ mod tests {
         assert_eq!(got[0].1.len(), 2);
         // A reopened archive reads the manifest from disk, the same way.
         let again = Archive::open_local(dir.path()).expect("reopen");
-        assert_eq!(again.select(&a, &up(), 0, 5 * DAY_MS).await.expect("select"), got);
+        assert_eq!(
+            again
+                .select(&a, &up(), 0, 5 * DAY_MS)
+                .await
+                .expect("select"),
+            got
+        );
         // A retried flush replaces its own entry.
         write(&ar, &a, "p1", t).await;
-        assert_eq!(ar.manifest(&a, Signal::Metrics, &date).await.expect("m").files.len(), 1);
+        assert_eq!(
+            ar.manifest(&a, Signal::Metrics, &date)
+                .await
+                .expect("m")
+                .files
+                .len(),
+            1
+        );
     }
 
     /// An archive written before manifests: each day gets one on opening,
@@ -303,17 +333,34 @@ mod tests {
         }
         let day = dir.path().join(day_dir(&a, Signal::Metrics, &date));
         let before: DayManifest =
-            serde_json::from_slice(&std::fs::read(day.join(MANIFEST)).expect("read")).expect("json");
+            serde_json::from_slice(&std::fs::read(day.join(MANIFEST)).expect("read"))
+                .expect("json");
         std::fs::remove_file(day.join(MANIFEST)).expect("remove");
         std::fs::write(day.join("p3.parquet.partial"), b"half").expect("staged");
         let ar = Archive::open_local(dir.path()).expect("reopen");
-        let after = ar.manifest(&a, Signal::Metrics, &date).await.expect("manifest");
-        assert_eq!(after.files.keys().collect::<Vec<_>>(), ["p1.parquet", "p2.parquet"]);
+        let after = ar
+            .manifest(&a, Signal::Metrics, &date)
+            .await
+            .expect("manifest");
+        assert_eq!(
+            after.files.keys().collect::<Vec<_>>(),
+            ["p1.parquet", "p2.parquet"]
+        );
         for (name, e) in &after.files {
             let b = &before.files[name];
-            assert_eq!((e.rows, e.bytes, &e.sha256), (b.rows, b.bytes, &b.sha256), "{name}");
+            assert_eq!(
+                (e.rows, e.bytes, &e.sha256),
+                (b.rows, b.bytes, &b.sha256),
+                "{name}"
+            );
             assert_eq!(e.min_ms, None, "times are not known for adopted files");
         }
-        assert_eq!(ar.select(&a, &up(), 0, 7 * DAY_MS).await.expect("select").len(), 2);
+        assert_eq!(
+            ar.select(&a, &up(), 0, 7 * DAY_MS)
+                .await
+                .expect("select")
+                .len(),
+            2
+        );
     }
 }

@@ -19,11 +19,11 @@ use sightline_core::{Signal, TenantId};
 use sightline_plan::SpanSelection;
 use sightline_sql::{DataFusionDialect, spans};
 
+use crate::manifest::FileFacts;
 use crate::read::Table;
 use crate::schema::{
     HourlyWriter, ROWS_PER_BATCH, RowBatch, encode_labels, parse_labels, tenant_column,
 };
-use crate::manifest::FileFacts;
 use crate::{Archive, ArchiveError};
 
 /// The span rows' columns (see `sightline_sql::spans::SPAN_COLUMNS`).
@@ -313,7 +313,10 @@ mod tests {
             span(1, 2, DAY_NS + 1, DAY_NS + 5, "shop"),
             span(2, 3, 2 * DAY_NS, 2 * DAY_NS + 1, "billing"),
         ];
-        assert_eq!(ar.write_spans(&a, xs.clone(), "p1").await.expect("write"), 3);
+        assert_eq!(
+            ar.write_spans(&a, xs.clone(), "p1").await.expect("write"),
+            3
+        );
         ar.write_spans(&b, vec![span(1, 9, DAY_NS + 1, DAY_NS + 2, "shop")], "p1")
             .await
             .expect("write");

@@ -31,9 +31,17 @@ pub enum Problem {
     /// Listed, but not in the store.
     Missing { path: String },
     /// Not the listed size.
-    Size { path: String, listed: u64, found: u64 },
+    Size {
+        path: String,
+        listed: u64,
+        found: u64,
+    },
     /// Not the listed bytes.
-    Checksum { path: String, listed: String, found: String },
+    Checksum {
+        path: String,
+        listed: String,
+        found: String,
+    },
     /// In a day's directory, but in no manifest (a file whose commit did
     /// not finish, or one put there by hand): never read.
     Unlisted { path: String },
@@ -43,10 +51,18 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::Missing { path } => write!(f, "{path}: listed in its manifest but missing"),
-            Problem::Size { path, listed, found } => {
+            Problem::Size {
+                path,
+                listed,
+                found,
+            } => {
                 write!(f, "{path}: {found} bytes, its manifest lists {listed}")
             }
-            Problem::Checksum { path, listed, found } => {
+            Problem::Checksum {
+                path,
+                listed,
+                found,
+            } => {
                 write!(f, "{path}: SHA-256 {found}, its manifest lists {listed}")
             }
             Problem::Unlisted { path } => write!(f, "{path}: in no manifest"),
@@ -83,7 +99,11 @@ impl Archive {
     }
 
     /// The days of a tenant's signal that have a directory, sorted.
-    async fn day_dirs(&self, tenant: &TenantId, signal: Signal) -> Result<Vec<String>, ArchiveError> {
+    async fn day_dirs(
+        &self,
+        tenant: &TenantId,
+        signal: Signal,
+    ) -> Result<Vec<String>, ArchiveError> {
         let prefix = ObjPath::from(Self::signal_prefix(tenant, signal));
         let l = self.store.list_with_delimiter(Some(&prefix)).await?;
         let mut out: Vec<String> = l
@@ -137,7 +157,8 @@ impl Archive {
     pub async fn verify(&self, only: Option<&TenantId>) -> Result<Report, ArchiveError> {
         let mut report = Report::default();
         for day in self.listing(only).await? {
-            let tenant = TenantId::new(&day.tenant).map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
+            let tenant =
+                TenantId::new(&day.tenant).map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
             let signal = SIGNALS
                 .into_iter()
                 .find(|s| s.as_str() == day.signal)
@@ -149,7 +170,9 @@ impl Archive {
                 let bytes = match self.store.get(&path).await {
                     Ok(r) => r.bytes().await?,
                     Err(object_store::Error::NotFound { .. }) => {
-                        report.problems.push(Problem::Missing { path: path.to_string() });
+                        report.problems.push(Problem::Missing {
+                            path: path.to_string(),
+                        });
                         continue;
                     }
                     Err(e) => return Err(e.into()),
@@ -178,7 +201,9 @@ impl Archive {
                 .try_collect()
                 .await?;
             for meta in present {
-                let Some(name) = meta.location.filename() else { continue };
+                let Some(name) = meta.location.filename() else {
+                    continue;
+                };
                 if name != MANIFEST && !day.files.contains_key(name) {
                     report.problems.push(Problem::Unlisted {
                         path: meta.location.to_string(),
@@ -200,10 +225,20 @@ mod tests {
         let ar = Archive::open_local(dir).expect("open");
         let a = TenantId::new("a").expect("tenant");
         let l = Labels::from_pairs([("__name__", "up")]).expect("labels");
-        let xs = [Sample { t: DAY_MS, v: 1.0 }, Sample { t: 2 * DAY_MS, v: 2.0 }];
-        ar.write_metrics(&a, [(&l, &xs[..])].into_iter(), "p1").await.expect("write");
+        let xs = [
+            Sample { t: DAY_MS, v: 1.0 },
+            Sample {
+                t: 2 * DAY_MS,
+                v: 2.0,
+            },
+        ];
+        ar.write_metrics(&a, [(&l, &xs[..])].into_iter(), "p1")
+            .await
+            .expect("write");
         let b = TenantId::new("b").expect("tenant");
-        ar.write_metrics(&b, [(&l, &xs[..1])].into_iter(), "p1").await.expect("write");
+        ar.write_metrics(&b, [(&l, &xs[..1])].into_iter(), "p1")
+            .await
+            .expect("write");
         (ar, a)
     }
 
@@ -212,11 +247,24 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (ar, a) = archive_with_two_days(dir.path()).await;
         let all = ar.listing(None).await.expect("listing");
-        let keys: Vec<_> = all.iter().map(|d| (d.tenant.as_str(), d.date.as_str())).collect();
-        assert_eq!(keys, [("a", "1970-01-02"), ("a", "1970-01-03"), ("b", "1970-01-02")]);
+        let keys: Vec<_> = all
+            .iter()
+            .map(|d| (d.tenant.as_str(), d.date.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("a", "1970-01-02"),
+                ("a", "1970-01-03"),
+                ("b", "1970-01-02")
+            ]
+        );
         let only = ar.listing(Some(&a)).await.expect("listing");
         assert_eq!(only.len(), 2);
-        assert!(only.iter().all(|d| d.tenant == "a" && d.files["p1.parquet"].rows == 1));
+        assert!(
+            only.iter()
+                .all(|d| d.tenant == "a" && d.files["p1.parquet"].rows == 1)
+        );
     }
 
     #[tokio::test]
@@ -224,7 +272,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (ar, a) = archive_with_two_days(dir.path()).await;
         let clean = ar.verify(None).await.expect("verify");
-        assert_eq!((clean.files, clean.problems.len()), (3, 0), "{:?}", clean.problems);
+        assert_eq!(
+            (clean.files, clean.problems.len()),
+            (3, 0),
+            "{:?}",
+            clean.problems
+        );
 
         let day = |d: &str| dir.path().join(format!("tenant=a/signal=metrics/date={d}"));
         let f = day("1970-01-02").join("p1.parquet");
@@ -238,11 +291,23 @@ mod tests {
         let r = ar.verify(Some(&a)).await.expect("verify");
         assert_eq!(r.files, 2);
         assert_eq!(r.problems.len(), 3, "{:?}", r.problems);
-        assert!(matches!(&r.problems[0], Problem::Checksum { path, .. } if path.ends_with("date=1970-01-02/p1.parquet")));
-        assert!(matches!(&r.problems[1], Problem::Missing { path } if path.ends_with("date=1970-01-03/p1.parquet")));
-        assert!(matches!(&r.problems[2], Problem::Unlisted { path } if path.ends_with("extra.parquet")));
+        assert!(
+            matches!(&r.problems[0], Problem::Checksum { path, .. } if path.ends_with("date=1970-01-02/p1.parquet"))
+        );
+        assert!(
+            matches!(&r.problems[1], Problem::Missing { path } if path.ends_with("date=1970-01-03/p1.parquet"))
+        );
+        assert!(
+            matches!(&r.problems[2], Problem::Unlisted { path } if path.ends_with("extra.parquet"))
+        );
         // The other tenant's files are untouched, and not looked at.
         let b = TenantId::new("b").expect("tenant");
-        assert!(ar.verify(Some(&b)).await.expect("verify").problems.is_empty());
+        assert!(
+            ar.verify(Some(&b))
+                .await
+                .expect("verify")
+                .problems
+                .is_empty()
+        );
     }
 }

@@ -123,17 +123,36 @@ mod tests {
     #[tokio::test]
     async fn only_listed_files_are_seen_and_nothing_is_written() {
         let inner: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
-        for p in ["t=a/d=1/x.parquet", "t=a/d=1/y.parquet", "t=a/d=2/z.parquet", "t=b/d=1/x.parquet"] {
-            inner.put(&Path::from(p), PutPayload::from_static(b"v")).await.expect("put");
+        for p in [
+            "t=a/d=1/x.parquet",
+            "t=a/d=1/y.parquet",
+            "t=a/d=2/z.parquet",
+            "t=b/d=1/x.parquet",
+        ] {
+            inner
+                .put(&Path::from(p), PutPayload::from_static(b"v"))
+                .await
+                .expect("put");
         }
         let v = Visible::new(
             Arc::clone(&inner),
             [Path::from("t=a/d=1/x.parquet")].into_iter().collect(),
         );
-        let all: Vec<_> = v.list(None).map(|m| m.expect("meta").location.to_string()).collect().await;
+        let all: Vec<_> = v
+            .list(None)
+            .map(|m| m.expect("meta").location.to_string())
+            .collect()
+            .await;
         assert_eq!(all, ["t=a/d=1/x.parquet"]);
-        let top = v.list_with_delimiter(Some(&Path::from("t=a"))).await.expect("list");
-        assert_eq!(top.common_prefixes, [Path::from("t=a/d=1")], "a day with nothing listed is hidden");
+        let top = v
+            .list_with_delimiter(Some(&Path::from("t=a")))
+            .await
+            .expect("list");
+        assert_eq!(
+            top.common_prefixes,
+            [Path::from("t=a/d=1")],
+            "a day with nothing listed is hidden"
+        );
         assert!(v.get(&Path::from("t=a/d=1/x.parquet")).await.is_ok());
         for p in ["t=a/d=1/y.parquet", "t=b/d=1/x.parquet"] {
             assert!(matches!(
@@ -141,6 +160,10 @@ mod tests {
                 Err(object_store::Error::NotFound { .. })
             ));
         }
-        assert!(v.put(&Path::from("t=a/d=1/w"), PutPayload::from_static(b"v")).await.is_err());
+        assert!(
+            v.put(&Path::from("t=a/d=1/w"), PutPayload::from_static(b"v"))
+                .await
+                .is_err()
+        );
     }
 }

@@ -12,10 +12,10 @@ use object_store::path::Path as ObjPath;
 use sightline_core::time::{DAY_MS, utc_date};
 use sightline_core::{Labels, Sample, Signal, TenantId};
 
+use crate::manifest::FileFacts;
 use crate::schema::{
     HourlyWriter, ROW_GROUP_SPAN_MS, ROWS_PER_BATCH, RowBatch, encode_labels, tenant_column,
 };
-use crate::manifest::FileFacts;
 use crate::{Archive, ArchiveError};
 
 impl Archive {
@@ -56,8 +56,16 @@ impl Archive {
         for (date, day) in by_day {
             // Sorting and compressing are CPU work: off the async workers.
             let (schema, t) = (self.schema.clone(), tenant.clone());
-            let min_ms = day.iter().filter_map(|s| s.samples.first()).map(|x| x.t).min();
-            let max_ms = day.iter().filter_map(|s| s.samples.last()).map(|x| x.t).max();
+            let min_ms = day
+                .iter()
+                .filter_map(|s| s.samples.first())
+                .map(|x| x.t)
+                .min();
+            let max_ms = day
+                .iter()
+                .filter_map(|s| s.samples.last())
+                .map(|x| x.t)
+                .max();
             let (buf, n) = tokio::task::spawn_blocking(move || encode_parquet(schema, &t, day))
                 .await
                 .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;

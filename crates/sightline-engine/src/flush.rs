@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sightline_clickhouse::{ClickHouse, SeriesBatch};
-use sightline_core::span::StoredSpan;
 use sightline_core::TenantId;
+use sightline_core::span::StoredSpan;
 use sightline_ingest::{Frozen, HeadData};
 
 use crate::{Engine, EngineError};

@@ -284,13 +284,31 @@ mod tests {
     #[test]
     fn sensitive_keys_match_whole_or_after_a_separator_in_any_case() {
         let keys = sensitive_keys(&[]);
-        for k in ["password", "PASSWORD", "db_password", "http.Cookie", "x-Auth-Token", "token"] {
+        for k in [
+            "password",
+            "PASSWORD",
+            "db_password",
+            "http.Cookie",
+            "x-Auth-Token",
+            "token",
+        ] {
             assert!(is_sensitive(k, &keys), "{k}");
         }
-        for k in ["passwordless", "dbpassword", "tokens", "tokens_total", "", "ß_token_x", "Ωtoken"] {
+        for k in [
+            "passwordless",
+            "dbpassword",
+            "tokens",
+            "tokens_total",
+            "",
+            "ß_token_x",
+            "Ωtoken",
+        ] {
             assert!(!is_sensitive(k, &keys), "{k}");
         }
-        assert!(is_sensitive("ß_token", &keys), "a separator after non-ASCII");
+        assert!(
+            is_sensitive("ß_token", &keys),
+            "a separator after non-ASCII"
+        );
     }
 
     #[test]

@@ -16,6 +16,49 @@ pub enum ArchiveCmd {
     /// Checks every listed file's size and SHA-256 against its manifest,
     /// and reports files no manifest lists; exits 1 on any problem.
     Verify(Target),
+    /// Runs a PromQL query over one workspace's archived metrics with the
+    /// server's evaluator: a range query over `--from`..`--to` at
+    /// `--step`, or an instant query at `--time`.
+    #[command(after_long_help = crate::logs::TIME_HELP)]
+    Query(QueryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    /// The PromQL query, e.g. 'sum by (job) (rate(http_requests_total[5m]))'.
+    query: String,
+    /// The archive directory (a server's `<data-dir>/archive`).
+    #[arg(long)]
+    archive: PathBuf,
+    /// The workspace whose data is read (its prefix alone is read).
+    #[arg(long)]
+    workspace: String,
+    /// Start of the range: RFC 3339, Unix seconds or nanoseconds, or a
+    /// duration back from now.
+    #[arg(long, default_value = "1h")]
+    from: String,
+    /// End of the range (same forms).
+    #[arg(long, default_value = "now")]
+    to: String,
+    /// An instant query at this time instead of a range query.
+    #[arg(long, conflicts_with_all = ["from", "to", "step"])]
+    time: Option<String>,
+    /// Resolution of a range query: a duration (`1m`) or seconds
+    /// [default: the range over 250, at least 1s].
+    #[arg(long)]
+    step: Option<String>,
+    /// How far back an instant selector looks for a sample.
+    #[arg(long, default_value = "5m")]
+    lookback_delta: String,
+    #[arg(long, value_enum, default_value = "table")]
+    output: QueryOutput,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum QueryOutput {
+    Table,
+    Json,
+    Csv,
 }
 
 #[derive(Args, Debug)]
@@ -71,7 +114,114 @@ pub async fn run(cmd: ArchiveCmd) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        ArchiveCmd::Query(q) => query(q).await,
     }
+}
+
+/// A duration or a number of seconds, in milliseconds.
+fn duration_ms(v: &str, what: &str) -> anyhow::Result<i64> {
+    let ms = match v.parse::<f64>() {
+        Ok(s) if s.is_finite() => (s * 1000.0).round() as i64,
+        _ => sightline_promql::text::parse_duration(v)
+            .with_context(|| format!("{what} {v:?}: expected a duration such as 1m, or seconds"))?,
+    };
+    if ms <= 0 {
+        bail!("{what} {v:?}: must be positive");
+    }
+    Ok(ms)
+}
+
+async fn query(q: QueryArgs) -> anyhow::Result<()> {
+    use sightline_eval::{
+        QueryOptions, eval_instant_with_annotations, eval_range_with_annotations,
+    };
+    let ar = Archive::at_local(&q.archive)
+        .with_context(|| format!("opening the archive at {}", q.archive.display()))?;
+    let tenant = TenantId::new(&q.workspace).context("--workspace")?;
+    let expr = sightline_promql::parse(&q.query).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let opts = QueryOptions {
+        lookback_delta_ms: duration_ms(&q.lookback_delta, "--lookback-delta")?,
+        ..QueryOptions::default()
+    };
+    let now_ns = crate::logs::now_ns();
+    let view = sightline_engine::TierView::new(
+        std::sync::Arc::new(ar),
+        sightline_plan::ReadScope::tenant(tenant),
+        tokio::runtime::Handle::current(),
+    );
+    let started = std::time::Instant::now();
+    let (value, notes) = if let Some(t) = &q.time {
+        let t_ms = crate::logs::parse_time(t, now_ns)?.div_euclid(1_000_000);
+        tokio::task::spawn_blocking(move || {
+            eval_instant_with_annotations(&expr, t_ms, &opts, &view)
+        })
+        .await??
+    } else {
+        let start = crate::logs::parse_time(&q.from, now_ns)?.div_euclid(1_000_000);
+        let end = crate::logs::parse_time(&q.to, now_ns)?.div_euclid(1_000_000);
+        let step = match &q.step {
+            Some(s) => duration_ms(s, "--step")?,
+            None => ((end - start) / 250).max(1000),
+        };
+        let limits = sightline_plan::PlanLimits {
+            max_points_per_series: 11_000,
+        };
+        sightline_plan::check_range(start, end, step, &limits)?;
+        tokio::task::spawn_blocking(move || {
+            eval_range_with_annotations(&expr, start, end, step, &opts, &view)
+        })
+        .await??
+    };
+    for n in notes {
+        eprintln!("note: {}", n.render(&q.query));
+    }
+    eprintln!("evaluated in {:.3}s", started.elapsed().as_secs_f64());
+    print!("{}", render_value(&value, q.output)?);
+    Ok(())
+}
+
+/// The answer as a table, Prometheus's JSON `data` object, or CSV.
+fn render_value(v: &sightline_eval::Value, output: QueryOutput) -> anyhow::Result<String> {
+    use sightline_core::gofmt::format_f;
+    use sightline_eval::Value;
+    if output == QueryOutput::Json {
+        return Ok(serde_json::to_string_pretty(&sightline_api::QueryData(v))? + "\n");
+    }
+    let time = |t_ms: i64| crate::logs::rfc3339(t_ms.saturating_mul(1_000_000));
+    let rows: Vec<[String; 3]> = match v {
+        Value::Scalar { t, v } => vec![[String::new(), time(*t), format_f(*v)]],
+        Value::String { t, v } => vec![[String::new(), time(*t), v.clone()]],
+        Value::Vector(xs) => xs
+            .iter()
+            .map(|x| [x.labels.to_string(), time(x.t), format_f(x.v)])
+            .collect(),
+        Value::Matrix(ss) => ss
+            .iter()
+            .flat_map(|s| {
+                let l = s.labels.to_string();
+                s.samples
+                    .iter()
+                    .map(move |p| [l.clone(), time(p.t), format_f(p.v)])
+            })
+            .collect(),
+    };
+    Ok(match output {
+        QueryOutput::Csv => {
+            let field = |s: &str| {
+                if s.contains([',', '"', '\n']) {
+                    format!("\"{}\"", s.replace('"', "\"\""))
+                } else {
+                    s.to_string()
+                }
+            };
+            let mut out = String::from("series,timestamp,value\n");
+            for [l, t, v] in &rows {
+                out.push_str(&format!("{},{},{}\n", field(l), field(t), field(v)));
+            }
+            out
+        }
+        _ => crate::logs::table(&rows, crate::logs::Output::Text),
+    })
 }
 
 fn ls_text(days: &[DayListing]) -> String {
@@ -85,7 +235,11 @@ fn ls_text(days: &[DayListing]) -> String {
         }
     }
     let files: usize = days.iter().map(|d| d.files.len()).sum();
-    let bytes: u64 = days.iter().flat_map(|d| d.files.values()).map(|f| f.bytes).sum();
+    let bytes: u64 = days
+        .iter()
+        .flat_map(|d| d.files.values())
+        .map(|f| f.bytes)
+        .sum();
     out.push_str(&format!("{files} file(s), {bytes} bytes\n"));
     out
 }

@@ -21,7 +21,7 @@ const TIME_SHORT_HELP: &str = "\
 Times are RFC 3339, Unix seconds or nanoseconds, `now`, or a duration back \
 from now (`1h`: an hour ago); see --help.";
 
-const TIME_HELP: &str = "\
+pub(crate) const TIME_HELP: &str = "\
 Times (--from, --to, --time) are RFC 3339 (2024-05-01T12:00:00Z), Unix \
 seconds (1714564800, or 1714564800.5), Unix nanoseconds (more than 10 \
 digits), `now`, or a duration back from now: `1h` (also `now-1h`) means one \
@@ -97,7 +97,7 @@ impl Direction {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-enum Output {
+pub(crate) enum Output {
     Text,
     Json,
     Raw,
@@ -150,7 +150,7 @@ pub async fn run(cmd: LogsCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn now_ns() -> i64 {
+pub(crate) fn now_ns() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
@@ -168,7 +168,7 @@ fn error_message(body: &str) -> String {
 
 /// A time of the command line as Unix nanoseconds (forms in `TIME_HELP`);
 /// `now_ns` is the present.
-fn parse_time(v: &str, now_ns: i64) -> anyhow::Result<i64> {
+pub(crate) fn parse_time(v: &str, now_ns: i64) -> anyhow::Result<i64> {
     let v = v.trim();
     if v == "now" {
         return Ok(now_ns);
@@ -208,7 +208,7 @@ fn parse_time(v: &str, now_ns: i64) -> anyhow::Result<i64> {
 
 /// A nanosecond time in RFC 3339, UTC, with as many fractional digits as
 /// it needs (none, 3, 6 or 9).
-fn rfc3339(ts_ns: i64) -> String {
+pub(crate) fn rfc3339(ts_ns: i64) -> String {
     chrono::DateTime::from_timestamp_nanos(ts_ns)
         .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
@@ -312,7 +312,7 @@ fn point_row(labels: &str, p: &Value) -> anyhow::Result<[String; 3]> {
 }
 
 /// Rows of series points: aligned under a header in text, bare in raw.
-fn table(rows: &[[String; 3]], output: Output) -> String {
+pub(crate) fn table(rows: &[[String; 3]], output: Output) -> String {
     let mut out = String::new();
     if output == Output::Raw {
         for [l, t, v] in rows {

@@ -102,9 +102,14 @@ async fn read_within(
     }
     let mut buf = bytes::BytesMut::with_capacity(announced.map_or(0, |n| n as usize).min(limit));
     let mut seen = 0usize;
-    while let Some(frame) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| Refusal::BadData(format!("reading the request body: {e}")))?;
-        let Ok(data) = frame.into_data() else { continue };
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let frame =
+            frame.map_err(|e| Refusal::BadData(format!("reading the request body: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         seen = seen.saturating_add(data.len());
         if seen > limit + DRAIN_BYTES {
             return Err(too_large());
@@ -131,7 +136,9 @@ async fn decode<T: Send + 'static>(
 ) -> Result<(Encoding, T, usize), (Encoding, Refusal)> {
     let (enc, gzip) = encoding_of(headers)?;
     let limit = s.cfg.max_body_bytes;
-    let body = read_within(headers, body, limit).await.map_err(|r| (enc, r))?;
+    let body = read_within(headers, body, limit)
+        .await
+        .map_err(|r| (enc, r))?;
     let max = s.cfg.decode.max_decompressed_bytes;
     let done = tokio::task::spawn_blocking(move || {
         let raw = if gzip {
@@ -453,11 +460,15 @@ mod tests {
     #[tokio::test]
     async fn bodies_within_the_limit_are_read_whole_and_others_refused() {
         let body = |n: usize| axum::body::Body::from(vec![7u8; n]);
-        let got = read_within(&HeaderMap::new(), body(10), 10).await.expect("at the limit");
+        let got = read_within(&HeaderMap::new(), body(10), 10)
+            .await
+            .expect("at the limit");
         assert_eq!(got.len(), 10);
         // Past the limit, drained (announced or not), then refused.
         for h in [HeaderMap::new(), with_length(11)] {
-            let r = read_within(&h, body(11), 10).await.expect_err("past the limit");
+            let r = read_within(&h, body(11), 10)
+                .await
+                .expect_err("past the limit");
             assert_eq!(r.kind(), RefusalKind::TooLarge);
             assert!(r.to_string().contains("larger than 10 bytes"), "{r}");
         }

@@ -190,7 +190,13 @@ fn one_span(
     resource_schema: &str,
 ) -> Vec<u8> {
     let span_len = span.encoded_len();
-    let optional = |tag, s: &str| if s.is_empty() { 0 } else { field_len(tag, s.len()) };
+    let optional = |tag, s: &str| {
+        if s.is_empty() {
+            0
+        } else {
+            field_len(tag, s.len())
+        }
+    };
     let inner = field_len(1, scope.len()) + field_len(2, span_len) + optional(3, scope_schema);
     let total = field_len(1, resource.len()) + field_len(2, inner) + optional(3, resource_schema);
     let mut out = Vec::with_capacity(total);
@@ -467,7 +473,11 @@ mod tests {
                 scope_schema,
                 resource_schema,
             );
-            assert_eq!(framed, whole.encode_to_vec(), "{scope_schema:?} {resource_schema:?}");
+            assert_eq!(
+                framed,
+                whole.encode_to_vec(),
+                "{scope_schema:?} {resource_schema:?}"
+            );
         }
     }
 }
