@@ -92,7 +92,8 @@ impl Archive {
         Ok(m)
     }
 
-    async fn load_manifest(
+    /// A day's manifest as the store holds it (not the cached copy).
+    pub(crate) async fn load_manifest(
         &self,
         tenant: &TenantId,
         signal: Signal,

@@ -12,7 +12,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use serde::Serialize;
 use sightline_core::{Signal, TenantId};
 
-use crate::manifest::{DayManifest, MANIFEST, day_dir, sha256_hex};
+use crate::manifest::{MANIFEST, day_dir, sha256_hex};
 use crate::{Archive, ArchiveError, FileEntry};
 
 /// One day of one tenant's signal, as its manifest lists it.
@@ -122,7 +122,7 @@ impl Archive {
         for tenant in self.tenants(only).await? {
             for signal in SIGNALS {
                 for date in self.day_dirs(&tenant, signal).await? {
-                    let m = self.read_manifest(&tenant, signal, &date).await?;
+                    let m = self.load_manifest(&tenant, signal, &date).await?;
                     out.push(DayListing {
                         tenant: tenant.as_str().to_string(),
                         signal: signal.as_str(),
@@ -133,22 +133,6 @@ impl Archive {
             }
         }
         Ok(out)
-    }
-
-    /// A day's manifest as the store holds it (not the cached copy).
-    async fn read_manifest(
-        &self,
-        tenant: &TenantId,
-        signal: Signal,
-        date: &str,
-    ) -> Result<DayManifest, ArchiveError> {
-        let path = ObjPath::from(format!("{}/{MANIFEST}", day_dir(tenant, signal, date)));
-        match self.store.get(&path).await {
-            Ok(r) => serde_json::from_slice(&r.bytes().await?)
-                .map_err(|e| ArchiveError::Corrupt(format!("{path}: {e}"))),
-            Err(object_store::Error::NotFound { .. }) => Ok(DayManifest::default()),
-            Err(e) => Err(e.into()),
-        }
     }
 
     /// Reads every listed file of `only` (or of every tenant) and checks
