@@ -84,26 +84,18 @@ impl Archive {
         for (day, streams) in by_day {
             let date = sightline_core::time::utc_date(day.saturating_mul(86_400_000));
             let (schema, t) = (logs_schema(), tenant.clone());
-            let first = streams
+            // Each stream's entries are in time order: its ends bound the file.
+            let ends: Vec<i64> = streams
                 .iter()
-                .filter_map(|s| s.entries.first())
-                .map(|e| e.ts_ns)
-                .min();
-            let last = streams
-                .iter()
-                .filter_map(|s| s.entries.last())
-                .map(|e| e.ts_ns)
-                .max();
+                .flat_map(|s| [s.entries.first(), s.entries.last()])
+                .flatten()
+                .map(|e| e.ts_ns.div_euclid(1_000_000))
+                .collect();
             let (buf, n) = tokio::task::spawn_blocking(move || encode(schema, &t, streams))
                 .await
                 .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;
-            let facts = FileFacts {
-                rows: n as u64,
-                min_ms: first.unwrap_or(0).div_euclid(1_000_000),
-                max_ms: last.unwrap_or(0).div_euclid(1_000_000),
-            };
-            let name = format!("{file_stem}.parquet");
-            self.commit(tenant, Signal::Logs, &date, &name, buf, facts)
+            let facts = FileFacts::spanning(n, ends);
+            self.commit(tenant, Signal::Logs, &date, file_stem, buf, facts)
                 .await?;
             written += n;
         }

@@ -45,12 +45,30 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-/// The facts of a file about to be committed that only its writer knows.
+/// The facts of a file about to be committed that only its writer knows:
+/// its rows and the earliest and latest of their times.
 #[derive(Debug, Clone, Copy)]
 pub struct FileFacts {
     pub rows: u64,
-    pub min_ms: i64,
-    pub max_ms: i64,
+    pub min_ms: Option<i64>,
+    pub max_ms: Option<i64>,
+}
+
+impl FileFacts {
+    /// `rows` rows whose earliest and latest times (milliseconds) are
+    /// among `times`.
+    pub fn spanning(rows: usize, times: impl IntoIterator<Item = i64>) -> Self {
+        let (mut min_ms, mut max_ms) = (None::<i64>, None::<i64>);
+        for t in times {
+            min_ms = Some(min_ms.map_or(t, |m| m.min(t)));
+            max_ms = Some(max_ms.map_or(t, |m| m.max(t)));
+        }
+        FileFacts {
+            rows: rows as u64,
+            min_ms,
+            max_ms,
+        }
+    }
 }
 
 /// Lowercase hex SHA-256 of `bytes`.
@@ -107,39 +125,40 @@ impl Archive {
         }
     }
 
-    /// Commits `bytes` as `<name>` in a tenant's day of `signal`: staged,
-    /// synced, renamed into place, its directory synced, then entered in
-    /// the day's manifest (replacing an entry of the same name, as a
-    /// retried flush rewrites its own file).
+    /// Commits `bytes` as `<file_stem>.parquet` in a tenant's day of
+    /// `signal`: staged, synced, renamed into place, its directory synced,
+    /// then entered in the day's manifest (replacing an entry of the same
+    /// name, as a retried flush rewrites its own file).
     pub(crate) async fn commit(
         &self,
         tenant: &TenantId,
         signal: Signal,
         date: &str,
-        name: &str,
+        file_stem: &str,
         bytes: Vec<u8>,
         facts: FileFacts,
     ) -> Result<(), ArchiveError> {
         let dir = day_dir(tenant, signal, date);
+        let name = format!("{file_stem}.parquet");
         let staged = ObjPath::from(format!("{dir}/{name}.partial"));
         let path = ObjPath::from(format!("{dir}/{name}"));
         let entry = FileEntry {
             rows: facts.rows,
             bytes: bytes.len() as u64,
-            min_ms: Some(facts.min_ms),
-            max_ms: Some(facts.max_ms),
+            min_ms: facts.min_ms,
+            max_ms: facts.max_ms,
             schema_version: SCHEMA_VERSION,
             sha256: sha256_hex(&bytes),
         };
         self.store.put(&staged, PutPayload::from(bytes)).await?;
         self.sync(&staged).await?;
         self.store.rename(&staged, &path).await?;
-        self.sync(&path).await?;
+        self.sync_dir_of(&path).await?;
         // One writer at a time per archive: the read-modify-write of a
         // manifest is not interleaved with another.
         let _writing = self.committing.lock().await;
         let mut m = self.load_manifest(tenant, signal, date).await?;
-        m.files.insert(name.to_string(), entry);
+        m.files.insert(name, entry);
         let mpath = ObjPath::from(format!("{dir}/{MANIFEST}"));
         self.store.put(&mpath, PutPayload::from(m.encode())).await?;
         self.sync(&mpath).await?;

@@ -68,7 +68,7 @@ impl Archive {
     {
         let spans = Arc::new(spans);
         let mut by_day: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
-        for (i, s) in spans.as_ref().as_ref().iter().enumerate() {
+        for (i, s) in (*spans).as_ref().iter().enumerate() {
             by_day
                 .entry(s.start_ns.div_euclid(DAY_NS))
                 .or_default()
@@ -79,25 +79,23 @@ impl Archive {
             let date = sightline_core::time::utc_date(day.saturating_mul(86_400_000));
             let t = tenant.clone();
             let all = Arc::clone(&spans);
-            let (buf, n, min_ns, max_ns) = tokio::task::spawn_blocking(move || {
-                let all = all.as_ref().as_ref();
+            let (buf, facts) = tokio::task::spawn_blocking(move || {
+                let all = (*all).as_ref();
                 order.sort_by_key(|&i| all[i as usize].start_ns);
-                let start = |k: Option<&u32>| k.map_or(0, |&i| all[i as usize].start_ns);
-                let (min_ns, max_ns) = (start(order.first()), start(order.last()));
+                // Sorted by start: the first and last bound the file.
+                let ends: Vec<i64> = [order.first(), order.last()]
+                    .into_iter()
+                    .flatten()
+                    .map(|&i| all[i as usize].start_ns.div_euclid(1_000_000))
+                    .collect();
                 encode(&t, order.iter().map(|&i| &all[i as usize]))
-                    .map(|(buf, n)| (buf, n, min_ns, max_ns))
+                    .map(|(buf, n)| (buf, FileFacts::spanning(n, ends)))
             })
             .await
             .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;
-            let facts = FileFacts {
-                rows: n as u64,
-                min_ms: min_ns.div_euclid(1_000_000),
-                max_ms: max_ns.div_euclid(1_000_000),
-            };
-            let name = format!("{file_stem}.parquet");
-            self.commit(tenant, Signal::Traces, &date, &name, buf, facts)
+            self.commit(tenant, Signal::Traces, &date, file_stem, buf, facts)
                 .await?;
-            written += n;
+            written += facts.rows as usize;
         }
         Ok(written)
     }

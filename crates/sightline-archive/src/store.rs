@@ -126,18 +126,24 @@ impl Archive {
         Ok(())
     }
 
+    /// Every tenant with a prefix in the archive, sorted.
+    pub(crate) async fn tenants(&self) -> Result<Vec<TenantId>, ArchiveError> {
+        let top = self.store.list_with_delimiter(None).await?;
+        let mut out: Vec<TenantId> = top
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename()?.strip_prefix("tenant="))
+            .filter_map(|t| TenantId::new(t).ok())
+            .collect();
+        out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        Ok(out)
+    }
+
     /// Reads every tenant's JSON document of that name.
     pub async fn all_json(&self, name: &str) -> Result<Vec<(TenantId, Vec<u8>)>, ArchiveError> {
         let mut out = Vec::new();
-        let top = self.store.list_with_delimiter(None).await?;
-        for p in top.common_prefixes {
-            let Some(t) = p.filename().and_then(|f| f.strip_prefix("tenant=")) else {
-                continue;
-            };
-            let Ok(tenant) = TenantId::new(t) else {
-                continue;
-            };
-            let path = ObjPath::from(format!("tenant={t}/signal=metadata/{name}"));
+        for tenant in self.tenants().await? {
+            let path = ObjPath::from(format!("tenant={}/signal=metadata/{name}", tenant.as_str()));
             match self.store.get(&path).await {
                 Ok(r) => out.push((tenant, r.bytes().await?.to_vec())),
                 Err(object_store::Error::NotFound { .. }) => {}

@@ -12,7 +12,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use serde::Serialize;
 use sightline_core::{Signal, TenantId};
 
-use crate::manifest::{MANIFEST, day_dir, sha256_hex};
+use crate::manifest::{DayManifest, MANIFEST, day_dir, sha256_hex};
 use crate::{Archive, ArchiveError, FileEntry};
 
 /// One day of one tenant's signal, as its manifest lists it.
@@ -81,53 +81,32 @@ pub struct Report {
 
 const SIGNALS: [Signal; 3] = [Signal::Metrics, Signal::Logs, Signal::Traces];
 
+/// One day of one tenant's signal with its manifest.
+struct Day {
+    tenant: TenantId,
+    signal: Signal,
+    date: String,
+    manifest: DayManifest,
+}
+
 impl Archive {
-    /// The tenants to look at: `only`, or every `tenant=` prefix.
-    async fn tenants(&self, only: Option<&TenantId>) -> Result<Vec<TenantId>, ArchiveError> {
-        if let Some(t) = only {
-            return Ok(vec![t.clone()]);
-        }
-        let top = self.store.list_with_delimiter(None).await?;
-        let mut out: Vec<TenantId> = top
-            .common_prefixes
-            .iter()
-            .filter_map(|p| p.filename()?.strip_prefix("tenant=").map(str::to_string))
-            .filter_map(|t| TenantId::new(&t).ok())
-            .collect();
-        out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        Ok(out)
-    }
-
-    /// The days of a tenant's signal that have a directory, sorted.
-    async fn day_dirs(
-        &self,
-        tenant: &TenantId,
-        signal: Signal,
-    ) -> Result<Vec<String>, ArchiveError> {
-        let prefix = ObjPath::from(Self::signal_prefix(tenant, signal));
-        let l = self.store.list_with_delimiter(Some(&prefix)).await?;
-        let mut out: Vec<String> = l
-            .common_prefixes
-            .iter()
-            .filter_map(|p| p.filename()?.strip_prefix("date=").map(str::to_string))
-            .collect();
-        out.sort();
-        Ok(out)
-    }
-
     /// Every day's manifest of `only` (or of every tenant), read from the
     /// store, in order of tenant, signal and date.
-    pub async fn listing(&self, only: Option<&TenantId>) -> Result<Vec<DayListing>, ArchiveError> {
+    async fn days(&self, only: Option<&TenantId>) -> Result<Vec<Day>, ArchiveError> {
+        let tenants = match only {
+            Some(t) => vec![t.clone()],
+            None => self.tenants().await?,
+        };
         let mut out = Vec::new();
-        for tenant in self.tenants(only).await? {
+        for tenant in tenants {
             for signal in SIGNALS {
-                for date in self.day_dirs(&tenant, signal).await? {
-                    let m = self.load_manifest(&tenant, signal, &date).await?;
-                    out.push(DayListing {
-                        tenant: tenant.as_str().to_string(),
-                        signal: signal.as_str(),
+                for date in self.signal_dates(&tenant, signal).await? {
+                    let manifest = self.load_manifest(&tenant, signal, &date).await?;
+                    out.push(Day {
+                        tenant: tenant.clone(),
+                        signal,
                         date,
-                        files: m.files,
+                        manifest,
                     });
                 }
             }
@@ -135,20 +114,30 @@ impl Archive {
         Ok(out)
     }
 
+    /// Every day's listed files of `only` (or of every tenant), in order of
+    /// tenant, signal and date.
+    pub async fn listing(&self, only: Option<&TenantId>) -> Result<Vec<DayListing>, ArchiveError> {
+        Ok(self
+            .days(only)
+            .await?
+            .into_iter()
+            .map(|d| DayListing {
+                tenant: d.tenant.as_str().to_string(),
+                signal: d.signal.as_str(),
+                date: d.date,
+                files: d.manifest.files,
+            })
+            .collect())
+    }
+
     /// Reads every listed file of `only` (or of every tenant) and checks
     /// its size and SHA-256 against its manifest; files in a day's
     /// directory that no manifest lists are reported too.
     pub async fn verify(&self, only: Option<&TenantId>) -> Result<Report, ArchiveError> {
         let mut report = Report::default();
-        for day in self.listing(only).await? {
-            let tenant =
-                TenantId::new(&day.tenant).map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
-            let signal = SIGNALS
-                .into_iter()
-                .find(|s| s.as_str() == day.signal)
-                .unwrap_or(Signal::Metrics);
-            let dir = day_dir(&tenant, signal, &day.date);
-            for (name, entry) in &day.files {
+        for day in self.days(only).await? {
+            let dir = day_dir(&day.tenant, day.signal, &day.date);
+            for (name, entry) in &day.manifest.files {
                 let path = ObjPath::from(format!("{dir}/{name}"));
                 report.files += 1;
                 let bytes = match self.store.get(&path).await {
@@ -188,7 +177,7 @@ impl Archive {
                 let Some(name) = meta.location.filename() else {
                     continue;
                 };
-                if name != MANIFEST && !day.files.contains_key(name) {
+                if name != MANIFEST && !day.manifest.files.contains_key(name) {
                     report.problems.push(Problem::Unlisted {
                         path: meta.location.to_string(),
                     });

@@ -56,26 +56,18 @@ impl Archive {
         for (date, day) in by_day {
             // Sorting and compressing are CPU work: off the async workers.
             let (schema, t) = (self.schema.clone(), tenant.clone());
-            let min_ms = day
+            // Each series' samples are in time order: its ends bound the file.
+            let ends: Vec<i64> = day
                 .iter()
-                .filter_map(|s| s.samples.first())
+                .flat_map(|s| [s.samples.first(), s.samples.last()])
+                .flatten()
                 .map(|x| x.t)
-                .min();
-            let max_ms = day
-                .iter()
-                .filter_map(|s| s.samples.last())
-                .map(|x| x.t)
-                .max();
+                .collect();
             let (buf, n) = tokio::task::spawn_blocking(move || encode_parquet(schema, &t, day))
                 .await
                 .map_err(|e| ArchiveError::Corrupt(format!("encoding task failed: {e}")))??;
-            let facts = FileFacts {
-                rows: n as u64,
-                min_ms: min_ms.unwrap_or(0),
-                max_ms: max_ms.unwrap_or(0),
-            };
-            let name = format!("{file_stem}.parquet");
-            self.commit(tenant, Signal::Metrics, &date, &name, buf, facts)
+            let facts = FileFacts::spanning(n, ends);
+            self.commit(tenant, Signal::Metrics, &date, file_stem, buf, facts)
                 .await?;
             rows_written += n;
         }
@@ -85,15 +77,29 @@ impl Archive {
     /// Makes a file written through the local store durable: the store's
     /// `put` renames a temporary file into place but does not fsync, and
     /// the WAL segments behind a flush are deleted right after it.
+    /// The file and every directory up to the root (a put may have made
+    /// them) are synced.
     pub(crate) async fn sync(&self, path: &ObjPath) -> Result<(), ArchiveError> {
+        self.sync_with(path, true).await
+    }
+
+    /// Makes a rename within an existing directory durable: the directory
+    /// alone is synced.
+    pub(crate) async fn sync_dir_of(&self, path: &ObjPath) -> Result<(), ArchiveError> {
+        self.sync_with(path, false).await
+    }
+
+    async fn sync_with(&self, path: &ObjPath, up_to_root: bool) -> Result<(), ArchiveError> {
         let file = std::path::PathBuf::from(format!("{}/{}", self.root, path));
         let root = std::path::PathBuf::from(&self.root);
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::File::open(&file)?.sync_all()?;
+            if up_to_root {
+                std::fs::File::open(&file)?.sync_all()?;
+            }
             let mut dir = file.parent();
             while let Some(d) = dir {
                 std::fs::File::open(d)?.sync_all()?;
-                if d == root {
+                if d == root || !up_to_root {
                     break;
                 }
                 dir = d.parent();

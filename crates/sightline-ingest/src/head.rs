@@ -272,9 +272,8 @@ impl Head {
         }
     }
 
-    /// Applies a decoded WAL record of any kind. Called by the WAL writer
-    /// and by replay only.
-    /// Spans move into the head whole (no copy).
+    /// Applies a decoded WAL record of any kind, moving its spans into the
+    /// head. Called by the WAL writer and by replay only.
     pub fn apply_record(&self, record: Record) {
         match record {
             Record::Metrics(b) => self.apply(&b),

@@ -333,18 +333,22 @@ fn writer_loop(
             match res {
                 Ok(()) => {
                     for (record, ack, size) in group.drain(..) {
-                        match record {
+                        // Log batches go on to the live tails after the ack;
+                        // the rest move into the head.
+                        let tapped = match record {
                             Record::Logs(batch) => {
                                 head.apply_logs(&batch);
-                                pending.fetch_sub(size, Ordering::SeqCst);
-                                let _ = ack.send(Ok(()));
-                                taps.publish(batch);
+                                Some(batch)
                             }
                             other => {
                                 head.apply_record(other);
-                                pending.fetch_sub(size, Ordering::SeqCst);
-                                let _ = ack.send(Ok(()));
+                                None
                             }
+                        };
+                        pending.fetch_sub(size, Ordering::SeqCst);
+                        let _ = ack.send(Ok(()));
+                        if let Some(batch) = tapped {
+                            taps.publish(batch);
                         }
                     }
                 }

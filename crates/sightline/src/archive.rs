@@ -33,20 +33,8 @@ pub struct QueryArgs {
     /// The workspace whose data is read (its prefix alone is read).
     #[arg(long)]
     workspace: String,
-    /// Start of the range: RFC 3339, Unix seconds or nanoseconds, or a
-    /// duration back from now.
-    #[arg(long, default_value = "1h")]
-    from: String,
-    /// End of the range (same forms).
-    #[arg(long, default_value = "now")]
-    to: String,
-    /// An instant query at this time instead of a range query.
-    #[arg(long, conflicts_with_all = ["from", "to", "step"])]
-    time: Option<String>,
-    /// Resolution of a range query: a duration (`1m`) or seconds
-    /// [default: the range over 250, at least 1s].
-    #[arg(long)]
-    step: Option<String>,
+    #[command(flatten)]
+    window: crate::logs::Window,
     /// How far back an instant selector looks for a sample.
     #[arg(long, default_value = "5m")]
     lookback_delta: String,
@@ -96,19 +84,12 @@ pub async fn run(cmd: ArchiveCmd) -> anyhow::Result<()> {
         ArchiveCmd::Ls(t) => {
             let (ar, ws) = open(&t)?;
             let days = ar.listing(ws.as_ref()).await?;
-            match t.output {
-                Output::Json => println!("{}", serde_json::to_string_pretty(&days)?),
-                Output::Text => print!("{}", ls_text(&days)),
-            }
-            Ok(())
+            show(t.output, &days[..], ls_text)
         }
         ArchiveCmd::Verify(t) => {
             let (ar, ws) = open(&t)?;
             let report = ar.verify(ws.as_ref()).await?;
-            match t.output {
-                Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Output::Text => print!("{}", verify_text(&report)),
-            }
+            show(t.output, &report, verify_text)?;
             if !report.problems.is_empty() {
                 bail!("{} problem(s) in the archive", report.problems.len());
             }
@@ -116,6 +97,19 @@ pub async fn run(cmd: ArchiveCmd) -> anyhow::Result<()> {
         }
         ArchiveCmd::Query(q) => query(q).await,
     }
+}
+
+/// Prints `v` as JSON or as `text` renders it.
+fn show<T: serde::Serialize + ?Sized>(
+    output: Output,
+    v: &T,
+    text: fn(&T) -> String,
+) -> anyhow::Result<()> {
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(v)?),
+        Output::Text => print!("{}", text(v)),
+    }
+    Ok(())
 }
 
 /// A duration or a number of seconds, in milliseconds.
@@ -150,16 +144,16 @@ async fn query(q: QueryArgs) -> anyhow::Result<()> {
         tokio::runtime::Handle::current(),
     );
     let started = std::time::Instant::now();
-    let (value, notes) = if let Some(t) = &q.time {
+    let (value, notes) = if let Some(t) = &q.window.time {
         let t_ms = crate::logs::parse_time(t, now_ns)?.div_euclid(1_000_000);
         tokio::task::spawn_blocking(move || {
             eval_instant_with_annotations(&expr, t_ms, &opts, &view)
         })
         .await??
     } else {
-        let start = crate::logs::parse_time(&q.from, now_ns)?.div_euclid(1_000_000);
-        let end = crate::logs::parse_time(&q.to, now_ns)?.div_euclid(1_000_000);
-        let step = match &q.step {
+        let start = crate::logs::parse_time(&q.window.from, now_ns)?.div_euclid(1_000_000);
+        let end = crate::logs::parse_time(&q.window.to, now_ns)?.div_euclid(1_000_000);
+        let step = match &q.window.step {
             Some(s) => duration_ms(s, "--step")?,
             None => ((end - start) / 250).max(1000),
         };

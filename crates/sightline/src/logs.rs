@@ -48,27 +48,14 @@ pub enum LogsCmd {
 pub struct QueryArgs {
     /// The LogQL query, e.g. '{app="api"} |= "error"'.
     query: String,
-    /// Start of the range: RFC 3339, Unix seconds or nanoseconds, or a
-    /// duration back from now.
-    #[arg(long, default_value = "1h")]
-    from: String,
-    /// End of the range (same forms).
-    #[arg(long, default_value = "now")]
-    to: String,
-    /// Runs a metric query as an instant query at this time instead of a
-    /// range query.
-    #[arg(long, conflicts_with_all = ["from", "to", "step"])]
-    time: Option<String>,
+    #[command(flatten)]
+    window: Window,
     /// Most entries to return (the server allows up to 5000).
     #[arg(long, default_value_t = 30)]
     limit: u32,
     /// Newest entries first (backward) or oldest first (forward).
     #[arg(long, value_enum, default_value = "backward")]
     direction: Direction,
-    /// Resolution of a metric range query: a duration (`1m`) or seconds
-    /// [default: the server's, the range over 250].
-    #[arg(long)]
-    step: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     output: Output,
@@ -79,6 +66,27 @@ pub struct QueryArgs {
     /// else SIGHTLINE_TOKEN).
     #[arg(long)]
     token: Option<String>,
+}
+
+/// The window of a query on the command line (the forms in `TIME_HELP`),
+/// shared by `logs query` and `archive query`.
+#[derive(Args, Debug)]
+pub(crate) struct Window {
+    /// Start of the range: RFC 3339, Unix seconds or nanoseconds, or a
+    /// duration back from now.
+    #[arg(long, default_value = "1h")]
+    pub from: String,
+    /// End of the range (same forms).
+    #[arg(long, default_value = "now")]
+    pub to: String,
+    /// Runs a metric query as an instant query at this time instead of a
+    /// range query.
+    #[arg(long, conflicts_with_all = ["from", "to", "step"])]
+    pub time: Option<String>,
+    /// Resolution of a metric range query: a duration (`1m`) or seconds
+    /// [default: the range over 250].
+    #[arg(long)]
+    pub step: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -118,15 +126,15 @@ pub async fn run(cmd: LogsCmd) -> anyhow::Result<()> {
         ("limit", args.limit.to_string()),
         ("direction", args.direction.as_str().to_string()),
     ];
-    let path = match &args.time {
+    let path = match &args.window.time {
         Some(t) => {
             params.push(("time", parse_time(t, now)?.to_string()));
             "/loki/api/v1/query"
         }
         None => {
-            params.push(("start", parse_time(&args.from, now)?.to_string()));
-            params.push(("end", parse_time(&args.to, now)?.to_string()));
-            if let Some(step) = &args.step {
+            params.push(("start", parse_time(&args.window.from, now)?.to_string()));
+            params.push(("end", parse_time(&args.window.to, now)?.to_string()));
+            if let Some(step) = &args.window.step {
                 params.push(("step", step.clone()));
             }
             "/loki/api/v1/query_range"

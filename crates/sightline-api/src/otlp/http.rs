@@ -93,11 +93,12 @@ async fn read_within(
 ) -> Result<bytes::Bytes, Refusal> {
     use axum::body::HttpBody;
     let too_large = || Refusal::TooLarge(format!("request body larger than {limit} bytes"));
+    let drained = limit.saturating_add(DRAIN_BYTES);
     let announced = headers
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > (limit + DRAIN_BYTES) as u64) {
+    if announced.is_some_and(|n| n > drained as u64) {
         return Err(too_large());
     }
     let mut buf = bytes::BytesMut::with_capacity(announced.map_or(0, |n| n as usize).min(limit));
@@ -111,7 +112,7 @@ async fn read_within(
             continue;
         };
         seen = seen.saturating_add(data.len());
-        if seen > limit + DRAIN_BYTES {
+        if seen > drained {
             return Err(too_large());
         }
         if seen <= limit {
